@@ -1,0 +1,3 @@
+export { createDb, createPrismaClient, type Db, type DbOptions, guardTenants } from './client.ts';
+export * from './generated/client.ts';
+export { TenantGuardError } from './tenant-guard.ts';

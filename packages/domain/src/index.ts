@@ -1,0 +1,3 @@
+export * from './events.ts';
+export * from './identity.ts';
+export * from './provider-port.ts';
