@@ -22,3 +22,22 @@ export function createRedis(config: RedisConfig, overrides: RedisOptions = {}): 
 }
 
 export type { Redis };
+
+/** Pings, first waiting (up to the caller's timeout) for a connection that is still being made. */
+export async function pingRedis(redis: Redis): Promise<string> {
+  if (redis.status === 'connecting' || redis.status === 'connect' || redis.status === 'reconnecting' || redis.status === 'wait') {
+    await new Promise<void>((resolve, reject) => {
+      const onReady = () => {
+        redis.off('error', onError);
+        resolve();
+      };
+      const onError = (error: Error) => {
+        redis.off('ready', onReady);
+        reject(error);
+      };
+      redis.once('ready', onReady);
+      redis.once('error', onError);
+    });
+  }
+  return redis.ping();
+}

@@ -1,3 +1,4 @@
+import { pingRedis } from '@whatpro/platform';
 import type { FastifyInstance } from 'fastify';
 import type { HubDeps } from '../deps.ts';
 
@@ -29,7 +30,7 @@ export function registerHealth(app: FastifyInstance, deps: HubDeps): void {
   app.get('/readyz', { config: { public: true }, schema: { hide: true } }, async (_request, reply) => {
     const checks = await Promise.all([
       probe('postgres', () => deps.db.$unguarded('readiness probe').$queryRaw`SELECT 1`, 2000),
-      probe('redis', () => deps.redis.ping(), 1000),
+      probe('redis', () => pingRedis(deps.redis), 1000),
     ]);
     const down = checks.filter((c) => !c.ok);
     const body = {
