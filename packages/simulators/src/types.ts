@@ -24,6 +24,8 @@ export interface FailureRule {
   /** HTTP status to answer; omit with `hang` to simulate a timeout. */
   status?: number;
   body?: unknown;
+  /** Extra response headers, e.g. `{ 'retry-after': '2' }` on a 429. */
+  headers?: Record<string, string>;
   /** Never answer (until the client gives up). */
   hang?: boolean;
   /** Drop the connection without answering. */
