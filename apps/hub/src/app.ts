@@ -6,6 +6,7 @@ import type { HubDeps } from './deps.ts';
 import { registerApi } from './http/api.ts';
 import { registerErrorHandling } from './http/errors.ts';
 import { registerHealth } from './http/health.ts';
+import { registerAuthz } from './http/plugins/authz.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -38,6 +39,8 @@ export async function buildApp(deps: HubDeps, options: BuildAppOptions = {}): Pr
     reply.header('x-request-id', request.id);
   });
   registerErrorHandling(app);
+  // Before any route: every route declares public or a permission, and every request is checked.
+  registerAuthz(app, deps);
 
   await app.register(swagger, {
     openapi: {

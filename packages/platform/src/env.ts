@@ -56,7 +56,11 @@ export const hubEnvSchema = baseEnvSchema.extend({
     .min(3600)
     .default(30 * 24 * 3600),
   LOGIN_RATE_LIMIT: z.coerce.number().int().min(1).default(10),
+  /** Failed logins per client IP per window; unset means five times LOGIN_RATE_LIMIT. */
+  LOGIN_IP_RATE_LIMIT: z.coerce.number().int().min(1).optional(),
   LOGIN_RATE_WINDOW_SECONDS: z.coerce.number().int().min(1).default(900),
+  /** How long a spent refresh token still returns its successor (two tabs refreshing at once). */
+  REFRESH_REUSE_GRACE_SECONDS: z.coerce.number().int().min(0).max(300).default(20),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(15000),
 });
 

@@ -1,10 +1,15 @@
 // The authenticated REST API under /api/v1. Each area is one route plugin.
 import type { FastifyInstance } from 'fastify';
 import type { HubDeps } from '../deps.ts';
+import { auditRoutes } from './routes/audit.ts';
+import { authRoutes } from './routes/auth.ts';
+import { meRoutes } from './routes/me.ts';
+import { tenantRoutes } from './routes/tenants.ts';
+import { userRoutes } from './routes/users.ts';
 
 export type RoutePlugin = (app: FastifyInstance, deps: HubDeps) => Promise<void> | void;
 
-const routePlugins: RoutePlugin[] = [];
+const routePlugins: RoutePlugin[] = [authRoutes, meRoutes, tenantRoutes, userRoutes, auditRoutes];
 
 export async function registerApi(app: FastifyInstance, deps: HubDeps): Promise<void> {
   await app.register(
