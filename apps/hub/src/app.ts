@@ -7,6 +7,8 @@ import { registerApi } from './http/api.ts';
 import { registerErrorHandling } from './http/errors.ts';
 import { registerHealth } from './http/health.ts';
 import { registerAuthz } from './http/plugins/authz.ts';
+import { registerChatwootWebhook } from './webhooks/chatwoot-intake.ts';
+import { registerProviderWebhooks } from './webhooks/provider-intake.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -54,6 +56,8 @@ export async function buildApp(deps: HubDeps, options: BuildAppOptions = {}): Pr
 
   registerHealth(app, deps);
   if (!options.healthOnly) {
+    registerProviderWebhooks(app, deps);
+    registerChatwootWebhook(app, deps);
     await registerApi(app, deps);
   }
   app.get('/api/v1/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());

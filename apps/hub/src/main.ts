@@ -3,6 +3,7 @@
 import { EnvError, hubEnvSchema, loadEnv } from '@whatpro/platform';
 import { buildApp } from './app.ts';
 import { closeDeps, createDeps } from './deps.ts';
+import { createHubWorker } from './worker.ts';
 
 async function main(): Promise<void> {
   let env: ReturnType<typeof loadEnv<typeof hubEnvSchema>>;
@@ -19,6 +20,11 @@ async function main(): Promise<void> {
   const deps = createDeps(env);
   const app = await buildApp(deps, { healthOnly: env.HUB_ROLE === 'worker' });
   const stoppers: (() => Promise<void>)[] = [];
+  if (env.HUB_ROLE !== 'api') {
+    const { worker } = createHubWorker(deps);
+    await worker.start();
+    stoppers.push(() => worker.stop());
+  }
 
   let stopping = false;
   const shutdown = async (signal: string) => {

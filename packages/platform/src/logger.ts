@@ -51,6 +51,27 @@ export function redact(value: unknown, seen = new WeakMap<object, unknown>()): u
   return out;
 }
 
+/**
+ * Webhook paths carry the per-instance secret (`/webhooks/uazapi/<secret>`) and some clients put
+ * credentials in the query string: neither may reach a log line.
+ */
+export function redactUrl(url: string): string {
+  const [path = '', query] = url.split('?', 2);
+  const safePath = path.replace(/^(\/webhooks\/[^/]+\/)[^/?#]+/, `$1${REDACTED}`);
+  if (!query) return safePath;
+  const params = new URLSearchParams(query);
+  for (const key of [...params.keys()]) if (isSecretKey(key)) params.set(key, REDACTED);
+  return `${safePath}?${params.toString()}`;
+}
+
+interface RequestLike {
+  id?: string;
+  method?: string;
+  url?: string;
+  ip?: string;
+  headers?: Record<string, unknown>;
+}
+
 export interface LoggerConfig {
   level?: string;
   name?: string;
@@ -68,6 +89,14 @@ export function createLogger(config: LoggerConfig = {}, destination?: Destinatio
       log: (object) => redact(object) as Record<string, unknown>,
     },
     serializers: {
+      req: (req: RequestLike) => ({
+        id: req.id,
+        method: req.method,
+        url: req.url ? redactUrl(req.url) : undefined,
+        ip: req.ip,
+        userAgent: req.headers?.['user-agent'],
+      }),
+      res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
       err: (err: unknown) => redact(pino.stdSerializers.err(err as Error)),
       error: (err: unknown) => redact(err instanceof Error ? pino.stdSerializers.err(err) : err),
     },

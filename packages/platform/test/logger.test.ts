@@ -63,3 +63,27 @@ describe('logger redaction', () => {
     expect(out.self).toBe(out);
   });
 });
+
+describe('request serialisation', () => {
+  it('keeps webhook path secrets and secret query parameters out of request logs', async () => {
+    const { redactUrl } = await import('../src/logger.ts');
+    expect(redactUrl('/webhooks/uazapi/s3cr3t-path')).toBe('/webhooks/uazapi/[redacted]');
+    expect(redactUrl('/webhooks/chatwoot/abc?x=1&token=t0k')).toBe('/webhooks/chatwoot/[redacted]?x=1&token=%5Bredacted%5D');
+    expect(redactUrl('/api/v1/instances?page=2')).toBe('/api/v1/instances?page=2');
+    const { lines, logger } = capture();
+    logger.info(
+      {
+        req: {
+          id: 'r1',
+          method: 'POST',
+          url: '/webhooks/evolution/very-secret',
+          headers: { authorization: 'Bearer x', 'user-agent': 'ua' },
+        },
+      },
+      'incoming request',
+    );
+    const line = JSON.parse(lines[0] as string);
+    expect(line.req).toEqual({ id: 'r1', method: 'POST', url: '/webhooks/evolution/[redacted]', userAgent: 'ua' });
+    expect(lines[0]).not.toContain('very-secret');
+  });
+});

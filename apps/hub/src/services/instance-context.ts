@@ -1,0 +1,101 @@
+// Everything a flow needs about one instance: its row, decrypted credentials, the provider adapter,
+// its behaviour, and its Chatwoot inbox link with a ready client. Cached briefly per process because
+// every lane item asks for it and instances change rarely; secrets stay in memory only.
+import { ChatwootClient } from '@whatpro/chatwoot';
+import type { InboxLink, Instance } from '@whatpro/db';
+import { type InstanceBehaviour, type InstanceCredentials, type ProviderAdapter, parseBehaviour } from '@whatpro/domain';
+import { AppError, type SecretBox } from '@whatpro/platform';
+import { createProviderAdapter } from '@whatpro/providers';
+import type { HubDeps } from '../deps.ts';
+
+export interface ChatwootLink {
+  link: InboxLink;
+  inboxId: number;
+  inboxIdentifier: string | null;
+  client: ChatwootClient;
+}
+
+export interface InstanceContext {
+  instance: Instance;
+  credentials: InstanceCredentials;
+  adapter: ProviderAdapter;
+  behaviour: InstanceBehaviour;
+  chatwoot: ChatwootLink | null;
+}
+
+const TTL_MS = 5_000;
+
+export const providerKindOf = (p: Instance['provider']): 'uazapi' | 'evolution' => (p === 'UAZAPI' ? 'uazapi' : 'evolution');
+
+export function decryptField(box: SecretBox, value: string, field: string, rowId: string): string {
+  return box.decrypt(value, { field, rowId });
+}
+
+export class InstanceContexts {
+  private readonly cache = new Map<string, { at: number; value: Promise<InstanceContext> }>();
+
+  constructor(
+    private readonly deps: Pick<HubDeps, 'db' | 'secretBox'>,
+    private readonly options: { providerTimeoutMs?: number; chatwootTimeoutMs?: number; fetch?: typeof fetch } = {},
+  ) {}
+
+  /** Drops the cached context (after settings, link or credential changes). */
+  invalidate(instanceId: string): void {
+    this.cache.delete(instanceId);
+  }
+
+  get(instanceId: string): Promise<InstanceContext> {
+    const hit = this.cache.get(instanceId);
+    if (hit && Date.now() - hit.at < TTL_MS) return hit.value;
+    const value = this.load(instanceId);
+    this.cache.set(instanceId, { at: Date.now(), value });
+    value.catch(() => this.cache.delete(instanceId));
+    return value;
+  }
+
+  private async load(instanceId: string): Promise<InstanceContext> {
+    // Workers act for every tenant; the instance id itself is the scope.
+    const db = this.deps.db.$unguarded('lane worker: instance context');
+    const instance = await db.instance.findUnique({
+      where: { id: instanceId },
+      include: { providerServer: true, inboxLink: { include: { connection: true } } },
+    });
+    if (!instance || instance.deletedAt)
+      throw new AppError('INSTANCE_GONE', `instance ${instanceId} no longer exists`, { retryable: false });
+    const box = this.deps.secretBox;
+    const { providerServer, inboxLink, ...row } = instance;
+    const adapter = createProviderAdapter(providerKindOf(row.provider), {
+      baseUrl: providerServer.baseUrl,
+      adminToken: decryptField(box, providerServer.adminTokenEnc, 'ProviderServer.adminTokenEnc', providerServer.id),
+      timeoutMs: this.options.providerTimeoutMs,
+      fetch: this.options.fetch,
+    });
+    let chatwoot: ChatwootLink | null = null;
+    if (inboxLink) {
+      const { connection, ...link } = inboxLink;
+      chatwoot = {
+        link,
+        inboxId: link.inboxId,
+        inboxIdentifier: link.inboxIdentifier,
+        client: new ChatwootClient({
+          baseUrl: connection.baseUrl,
+          accountId: connection.accountId,
+          userToken: decryptField(box, connection.userTokenEnc, 'ChatwootConnection.userTokenEnc', connection.id),
+          timeoutMs: this.options.chatwootTimeoutMs,
+          fetch: this.options.fetch,
+        }),
+      };
+    }
+    return {
+      instance: row,
+      credentials: {
+        name: row.externalName,
+        id: row.externalId ?? undefined,
+        token: decryptField(box, row.tokenEnc, 'Instance.tokenEnc', row.id),
+      },
+      adapter,
+      behaviour: parseBehaviour(row.settings),
+      chatwoot,
+    };
+  }
+}
