@@ -1,0 +1,2 @@
+export { ChatwootSimulator, startChatwootSimulator } from './server.ts';
+export type * from './types.ts';
