@@ -1,1 +1,3 @@
 export type * from './types.ts';
+export * from './chatwoot/index.ts';
+export * from './uazapi/index.ts';
