@@ -1,3 +1,2 @@
 export type * from './types.ts';
 export * from './chatwoot/index.ts';
-export * from './uazapi/index.ts';
