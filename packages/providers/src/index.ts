@@ -1,3 +1,6 @@
 export * from './errors.ts';
 export * from './http.ts';
 export * from './parse.ts';
+export * from './evolution/index.ts';
+export * from './factory.ts';
+export * from './uazapi/index.ts';

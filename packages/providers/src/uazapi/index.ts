@@ -1,0 +1,2 @@
+export * from './adapter.ts';
+export { connectionStateOf, parseUazapiWebhook, type UazapiWebhookOptions, vcardPhones } from './webhook.ts';
