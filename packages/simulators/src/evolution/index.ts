@@ -1,0 +1,1 @@
+export { type EvolutionSimulator, type EvolutionSimulatorOptions, evolutionError, startEvolutionSimulator } from './simulator.ts';
