@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "message_mappings" ADD COLUMN     "fingerprint" TEXT;
