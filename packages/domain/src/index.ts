@@ -1,3 +1,4 @@
+export * from './echo.ts';
 export * from './events.ts';
 export * from './identity.ts';
 export * from './inbound-render.ts';

@@ -140,3 +140,21 @@ describe('behaviour settings', () => {
     expect(parseBehaviour(null)).toEqual(DEFAULT_BEHAVIOUR);
   });
 });
+
+describe('echo fingerprints', async () => {
+  const { echoFingerprint, sendFingerprint } = await import('../src/echo.ts');
+  it('match a send and its echo by kind and text, whitespace aside', () => {
+    expect(sendFingerprint({ type: 'text', to: 'x', text: '*Olá*  mundo\n' })).toBe(echoFingerprint({ type: 'text', text: '*Olá* mundo' }));
+    const media = { handle: {} };
+    expect(sendFingerprint({ type: 'image', to: 'x', source: { url: 'u' }, caption: 'foto' })).toBe(
+      echoFingerprint({ type: 'image', media, caption: 'foto' }),
+    );
+    expect(sendFingerprint({ type: 'voice', to: 'x', source: { url: 'u' } })).toBe(echoFingerprint({ type: 'voice', media }));
+    expect(sendFingerprint({ type: 'location', to: 'x', latitude: -23.5, longitude: -46.6 })).toBe(
+      echoFingerprint({ type: 'location', latitude: -23.5, longitude: -46.6 }),
+    );
+    expect(sendFingerprint({ type: 'text', to: 'x', text: 'a' })).not.toBe(echoFingerprint({ type: 'text', text: 'b' }));
+    expect(sendFingerprint({ type: 'reaction', to: 'x', target: { id: 'm' }, emoji: '👍' })).toBeNull();
+    expect(echoFingerprint({ type: 'delete', target: { id: 'm' } })).toBeNull();
+  });
+});

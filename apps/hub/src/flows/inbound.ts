@@ -3,7 +3,7 @@
 // Chatwoot message.
 import type { AttachmentInput } from '@whatpro/chatwoot';
 import type { CallEvent, CanonicalEvent, MessageEvent, PresenceEvent, StatusEvent } from '@whatpro/domain';
-import { renderCall, renderInboundMessage } from '@whatpro/domain';
+import { echoFingerprint, renderCall, renderInboundMessage } from '@whatpro/domain';
 import { type HandlerItem, LaneDeferral } from '@whatpro/lanes';
 import { AppError } from '@whatpro/platform';
 import type { HubDeps } from '../deps.ts';
@@ -36,7 +36,15 @@ export function createInboundHandler(deps: Pick<HubDeps, 'db' | 'logger'>, conte
 
     if (event.fromMe) {
       // Our own send coming back: link the provider id to the pending part instead of showing it twice.
-      const pending = event.trackId ? await db.messageMapping.findFirst({ where: { ...scope, trackId: event.trackId } }) : null;
+      const fingerprint = echoFingerprint(event.content);
+      const pending =
+        (event.trackId ? await db.messageMapping.findFirst({ where: { ...scope, trackId: event.trackId } }) : null) ??
+        (fingerprint
+          ? await db.messageMapping.findFirst({
+              where: { ...scope, contactKey: item.contactKey, direction: 'OUTBOUND', providerMessageId: null, fingerprint },
+              orderBy: { createdAt: 'asc' },
+            })
+          : null);
       if (pending) {
         await db.messageMapping.update({
           where: { id: pending.id, tenantId: scope.tenantId },

@@ -2,7 +2,7 @@
 // instance's provider. Each part of a reply is recorded before it is sent, so a retry knows what
 // already left; the provider's echo (track id) settles sends whose outcome a crash made unknown.
 import type { ContactIdentity } from '@whatpro/db';
-import { type MessageKeyRef, planAgentReply, type SendCommand } from '@whatpro/domain';
+import { type MessageKeyRef, planAgentReply, type SendCommand, sendFingerprint } from '@whatpro/domain';
 import { type DeadItem, type HandlerItem, LaneDeferral } from '@whatpro/lanes';
 import { AppError } from '@whatpro/platform';
 import { ProviderError } from '@whatpro/providers';
@@ -93,7 +93,7 @@ export function createOutboundHandlers(
         sent.push({ part: part.part, messageId: existing.providerMessageId, reconciled: true });
         continue;
       }
-      if (existing && ctx.adapter.capabilities.trackId && Date.now() - existing.updatedAt.getTime() < ECHO_WAIT_MS) {
+      if (existing && (ctx.adapter.capabilities.trackId || existing.fingerprint) && Date.now() - existing.updatedAt.getTime() < ECHO_WAIT_MS) {
         // The last try may have reached WhatsApp: give its echo (carrying our track id) time to arrive.
         throw new LaneDeferral('waiting for the echo of a send whose outcome is unknown', { code: 'AWAITING_ECHO', retryAfterMs: 2000 });
       }
@@ -108,6 +108,7 @@ export function createOutboundHandlers(
             chatwootConversationId: p.conversationId,
             contactKey: item.contactKey,
             trackId,
+            fingerprint: sendFingerprint(part.command),
             status: 'PENDING',
           },
         }));
