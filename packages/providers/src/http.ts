@@ -8,6 +8,8 @@ export interface HttpClientOptions {
   baseUrl: string;
   timeoutMs?: number;
   fetch?: typeof fetch;
+  /** Reads the provider's own message out of its error envelope; `providerMessage` when absent or empty. */
+  errorMessage?: (body: unknown) => string | undefined;
 }
 
 export interface RequestOptions {
@@ -100,7 +102,7 @@ export class HttpClient {
       }
     }
     if (!response.ok) {
-      const message = providerMessage(parsed);
+      const message = this.options.errorMessage?.(parsed) ?? providerMessage(parsed);
       throw new ProviderError(
         provider,
         kindForStatus(response.status),

@@ -22,7 +22,7 @@ import type {
 } from '@whatpro/domain';
 import { normalizeJid, phoneFromJid } from '@whatpro/domain';
 import { ProviderError, unsupported } from '../errors.ts';
-import { HttpClient, type RequestOptions } from '../http.ts';
+import { HttpClient, providerMessage, type RequestOptions } from '../http.ts';
 import { asBool, asRecord, asString, toEpochMs } from '../parse.ts';
 import type { EvolutionMediaHandle } from './content.ts';
 import { toEvolutionNumber } from './identity.ts';
@@ -124,7 +124,13 @@ export class EvolutionAdapter implements ProviderAdapter {
   private readonly pairCodeWait: { attempts: number; intervalMs: number };
 
   constructor(private readonly options: EvolutionAdapterOptions) {
-    this.http = new HttpClient({ provider: 'evolution', baseUrl: options.baseUrl, timeoutMs: options.timeoutMs, fetch: options.fetch });
+    this.http = new HttpClient({
+      provider: 'evolution',
+      baseUrl: options.baseUrl,
+      timeoutMs: options.timeoutMs,
+      fetch: options.fetch,
+      errorMessage: evolutionErrorMessage,
+    });
     this.base64 = options.webhookBase64 ?? true;
     this.pairCodeWait = options.pairCodeWait ?? { attempts: 3, intervalMs: 1000 };
   }
@@ -385,6 +391,12 @@ export class EvolutionAdapter implements ProviderAdapter {
   parseWebhook(body: unknown): ParsedWebhook {
     return parseEvolutionWebhook(body);
   }
+}
+
+/** Evolution's envelope `{status, error: "Bad Request", response: {message}}` keeps the real message inside. */
+function evolutionErrorMessage(body: unknown): string | undefined {
+  const response = asRecord(asRecord(body)?.response);
+  return response ? providerMessage(response) : undefined;
 }
 
 /** A `fetchInstances` row (Prisma `Instance`; v2.1 wrapped it in `{ instance }`). */
