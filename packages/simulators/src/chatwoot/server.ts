@@ -280,6 +280,16 @@ export class ChatwootSimulator {
     await this.flushWebhooks();
     return message;
   }
+  /** An agent takes the conversation (or unassigns it with null). */
+  async assign(conversationId: number, agentId: number | null): Promise<void> {
+    if (agentId !== null && !this.#store.users.has(agentId)) throw new Error(`no agent ${agentId} in the simulator`);
+    this.#store.updateConversation(this.#store.conversation(conversationId), { assigneeId: agentId });
+    await this.flushWebhooks();
+  }
+  async setLabels(conversationId: number, labels: string[]): Promise<void> {
+    this.#store.updateConversation(this.#store.conversation(conversationId), { labels });
+    await this.flushWebhooks();
+  }
   async agentSetStatus(conversationId: number, status: CwConversationStatus): Promise<void> {
     this.#store.setConversationStatus(this.#store.conversation(conversationId), status);
     await this.flushWebhooks();
@@ -412,7 +422,7 @@ export class ChatwootSimulator {
         if (typeof value === 'string') fields[field] = value;
         else files.push({ field, fileName: value.name, contentType: value.type, data: Buffer.from(await value.arrayBuffer()) });
       }
-      json = fields;
+      json = { ...fields };
       multipart = {
         fields,
         files: files.map((f) => ({ field: f.field, fileName: f.fileName, contentType: f.contentType, size: f.data.length })),
@@ -421,7 +431,7 @@ export class ChatwootSimulator {
     } else if (raw.length > 0) {
       try {
         body = JSON.parse(raw.toString('utf8'));
-        json = record(body) ?? {};
+        json = { ...record(body) };
       } catch {
         body = raw.toString('utf8');
       }

@@ -320,6 +320,26 @@ export class ChatwootStore implements PresenterContext {
     });
   }
 
+  /** Assignment and labels: Chatwoot reports both through `conversation_updated`. */
+  updateConversation(conv: CwConversation, change: { assigneeId?: number | null; labels?: string[] }): void {
+    const changed: Record<string, { previous_value: unknown; current_value: unknown }>[] = [];
+    if (change.assigneeId !== undefined && change.assigneeId !== conv.assigneeId) {
+      changed.push({ assignee_id: { previous_value: conv.assigneeId, current_value: change.assigneeId } });
+      conv.assigneeId = change.assigneeId;
+    }
+    if (change.labels && JSON.stringify(change.labels) !== JSON.stringify(conv.labels)) {
+      changed.push({ label_list: { previous_value: conv.labels, current_value: change.labels } });
+      conv.labels = [...change.labels];
+    }
+    if (changed.length === 0) return;
+    conv.updatedAt = new Date();
+    this.emit(conv.inboxId, 'conversation_updated', {
+      ...conversationWebhookData(this, conv),
+      event: 'conversation_updated',
+      changed_attributes: changed,
+    });
+  }
+
   typing(conv: CwConversation, on: boolean, who: { user: CwUser } | { contact: CwContact }, isPrivate: boolean): void {
     const user = 'user' in who ? userWebhookData(who.user) : contactWebhookData(this, who.contact);
     const event = on ? 'conversation_typing_on' : 'conversation_typing_off';
