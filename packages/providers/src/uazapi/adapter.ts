@@ -161,12 +161,13 @@ export class UazapiAdapter implements ProviderAdapter {
       const token = str(r?.token);
       if (!r || !name || !token) return [];
       const state = connectionStateOf(r.status, r.lastDisconnectReason);
-      const phone = state === 'open' ? (canonicalPhone(asString(r.owner) ?? '') ?? undefined) : undefined;
+      const owner = asString(r.owner) ?? '';
+      const phone = state === 'open' ? (canonicalPhone(owner) ?? undefined) : undefined;
       const remote: RemoteInstance = { name, token, state };
       if (str(r.id)) remote.id = str(r.id);
       if (phone) {
         remote.phoneE164 = phone;
-        remote.jid = `${phone.slice(1)}@s.whatsapp.net`;
+        remote.jid = `${owner.replace(/\D+/g, '')}@s.whatsapp.net`;
       }
       if (str(r.profileName)) remote.profileName = str(r.profileName);
       return [remote];
@@ -188,12 +189,11 @@ export class UazapiAdapter implements ProviderAdapter {
       if (str(inst.paircode)) info.pairCode = str(inst.paircode);
     }
     if (state === 'open') {
-      const phone = (jid ? phoneFromJid(jid) : null) ?? canonicalPhone(asString(inst.owner) ?? '');
+      const owner = (asString(inst.owner) ?? '').replace(/\D+/g, '');
+      const phone = (jid ? phoneFromJid(jid) : null) ?? canonicalPhone(owner);
       if (jid) info.jid = jid;
-      if (phone) {
-        info.phoneE164 = phone;
-        info.jid ??= `${phone.slice(1)}@s.whatsapp.net`;
-      }
+      else if (phone) info.jid = `${owner}@s.whatsapp.net`;
+      if (phone) info.phoneE164 = phone;
       if (str(inst.profileName)) info.profileName = str(inst.profileName);
     } else if (str(inst.lastDisconnectReason)) {
       info.reason = str(inst.lastDisconnectReason);
@@ -424,10 +424,12 @@ export class UazapiAdapter implements ProviderAdapter {
       if (media.fileName) out.fileName = media.fileName;
       return out;
     };
-    const base64 = str(res?.base64Data);
-    if (base64) return done(Buffer.from(base64.replace(/^data:[^,]*,/, ''), 'base64'));
     const fileUrl = str(res?.fileURL);
-    if (!fileUrl) throw new ProviderError('uazapi', 'invalid_response', 'uazapi returned neither a file link nor file data');
+    if (!fileUrl) {
+      const base64 = str(res?.base64Data);
+      if (base64) return done(Buffer.from(base64.replace(/^data:[^,]*,/, ''), 'base64'));
+      throw new ProviderError('uazapi', 'invalid_response', 'uazapi returned neither a file link nor file data');
+    }
     // The link is public storage: fetched without the instance token, which must not leave for another host.
     const url = new URL(fileUrl);
     const files = new HttpClient({

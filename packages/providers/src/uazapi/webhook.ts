@@ -409,7 +409,8 @@ function parseConnection(body: Rec, opts: UazapiWebhookOptions): ConnectionEvent
     state,
     qrCode,
     pairCode,
-    jid: phone ? `${phone.slice(1)}@s.whatsapp.net` : undefined,
+    // The JID keeps the number as WhatsApp knows it (maybe without the Brazilian ninth digit).
+    jid: phone ? `${(owner as string).replace(/\D+/g, '')}@s.whatsapp.net` : undefined,
     phoneE164: phone,
     profileName: state === 'open' ? text(inst.profileName) : undefined,
     reason,
