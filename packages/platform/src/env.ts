@@ -62,6 +62,10 @@ export const hubEnvSchema = baseEnvSchema.extend({
   /** How long a spent refresh token still returns its successor (two tabs refreshing at once). */
   REFRESH_REUSE_GRACE_SECONDS: z.coerce.number().int().min(0).max(300).default(20),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(15000),
+  /** How often the worker role reconciles instances with their provider servers. */
+  INSTANCE_SYNC_INTERVAL_SECONDS: z.coerce.number().int().min(10).default(300),
+  /** Inbound events and finished lane items older than this are deleted by the retention job. */
+  RETENTION_DAYS: z.coerce.number().int().min(1).default(30),
 });
 
 export type BaseEnv = z.infer<typeof baseEnvSchema>;
