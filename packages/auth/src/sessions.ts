@@ -362,10 +362,7 @@ export class AuthService {
     try {
       claims = await this.config.tokens.verify(accessToken);
     } catch (error) {
-      if (error instanceof AccessTokenError) {
-        this.config.logger?.debug({ reason: error.reason }, 'access token rejected');
-        throw invalidAccess();
-      }
+      if (error instanceof AccessTokenError) throw this.rejectAccess(error.reason);
       throw error;
     }
     const user = await this.db.$unguarded('the principal joins user, membership and tenant').user.findUnique({
@@ -381,14 +378,17 @@ export class AuthService {
         refreshTokens: { where: { familyId: claims.familyId, revokedAt: null }, select: { id: true }, take: 1 },
       },
     });
-    if (user?.status !== 'ACTIVE' || user.refreshTokens.length === 0) throw invalidAccess();
+    if (user?.status !== 'ACTIVE') throw this.rejectAccess('user missing or disabled', claims.userId);
+    if (user.refreshTokens.length === 0) throw this.rejectAccess('login ended', claims.userId);
     // JWT times have whole seconds; a token from the second of the change is covered by the family check.
-    if (claims.issuedAt.getTime() < Math.floor(user.passwordChangedAt.getTime() / 1000) * 1000) throw invalidAccess();
+    if (claims.issuedAt.getTime() < Math.floor(user.passwordChangedAt.getTime() / 1000) * 1000) {
+      throw this.rejectAccess('issued before the last password change', claims.userId);
+    }
     if (claims.tenantId === null) {
       return { userId: claims.userId, familyId: claims.familyId, isPlatformAdmin: user.isPlatformAdmin, tenantId: null, role: null };
     }
     const membership = user.memberships[0];
-    if (membership?.tenant.status !== 'ACTIVE') throw invalidAccess();
+    if (membership?.tenant.status !== 'ACTIVE') throw this.rejectAccess('membership or tenant no longer active', claims.userId);
     return {
       userId: claims.userId,
       familyId: claims.familyId,
@@ -396,6 +396,11 @@ export class AuthService {
       tenantId: claims.tenantId,
       role: membership.role,
     };
+  }
+
+  private rejectAccess(reason: string, userId?: string): AppError {
+    this.config.logger?.debug({ reason, ...(userId ? { userId } : {}) }, 'access token rejected');
+    return invalidAccess();
   }
 
   /** Moves a login to another tenant the user is an active member of; a new access token says so. */

@@ -69,7 +69,15 @@ describe('login rate limit', () => {
 
   it('keeps logins working, and says so in the log, while Redis is down', async () => {
     const lines: string[] = [];
-    const logger = createLogger({ level: 'warn' }, new Writable({ write: (chunk, _enc, done) => done(null, lines.push(String(chunk))) }));
+    const logger = createLogger(
+      { level: 'warn' },
+      new Writable({
+        write(chunk, _enc, done) {
+          lines.push(String(chunk));
+          done();
+        },
+      }),
+    );
     const down = createRedis({ url: 'redis://127.0.0.1:6399', keyPrefix: env.REDIS_KEY_PREFIX });
     down.on('error', () => {});
     const limiter = new LoginRateLimiter(down, { limit: 1, ipLimit: 1, windowSeconds: 60 }, logger);
