@@ -17,6 +17,15 @@ import { CONTRACTS } from './openapi-validator.ts';
 const fixture = (name: string): Record<string, unknown> => JSON.parse(readFileSync(path.join(CONTRACTS, 'fixtures', name), 'utf8'));
 const raw = (name: string): string => readFileSync(path.join(CONTRACTS, 'fixtures', name), 'utf8');
 
+const unquoted = (raw: Record<string, unknown>) => ({
+  inReplyTo: null,
+  inReplyToExternalId: null,
+  deleted: false,
+  externalEcho: false,
+  externalError: null,
+  raw,
+});
+
 const conversation1234 = {
   id: 1234,
   inboxId: 7,
@@ -44,14 +53,7 @@ describe('parseChatwootWebhook: every webhook fixture, field by field', () => {
       conversation: { ...conversation1234, status: 'open', labels: [] },
       sender: { kind: 'contact', id: 42, name: 'Maria Silva', email: null },
       attachments: [],
-      contentAttributes: {
-        inReplyTo: null,
-        inReplyToExternalId: null,
-        deleted: false,
-        externalEcho: false,
-        externalError: null,
-        raw: { external_created_at: 1781964005 },
-      },
+      contentAttributes: unquoted({ external_created_at: 1781964005 }),
     });
   });
 
@@ -256,14 +258,7 @@ describe('API response fixtures parse with the client’s schemas, field by fiel
       status: 'sent',
       private: false,
       sourceId: '3EB0A1B2C3D4E5F60718',
-      contentAttributes: {
-        inReplyTo: null,
-        inReplyToExternalId: null,
-        deleted: false,
-        externalEcho: false,
-        externalError: null,
-        raw: { external_created_at: 1781964005 },
-      },
+      contentAttributes: unquoted({ external_created_at: 1781964005 }),
       createdAt: 1781964006,
       attachments: [],
     });

@@ -48,20 +48,11 @@ export function contactPushData(c: CwContact) {
   };
 }
 
+/** `Contact#webhook_data`: the push data without `type`, led by the account and the avatar. */
+/** `Contact#webhook_data`: the push data without `type`, led by the account and the avatar. */
 export function contactWebhookData(ctx: PresenterContext, c: CwContact) {
-  return {
-    account: { id: ctx.accountId, name: ctx.accountName },
-    additional_attributes: c.additionalAttributes,
-    avatar: c.avatarUrl ?? '',
-    custom_attributes: c.customAttributes,
-    email: c.email,
-    id: c.id,
-    identifier: c.identifier,
-    name: c.name,
-    phone_number: c.phoneNumber,
-    thumbnail: c.avatarUrl ?? '',
-    blocked: c.blocked,
-  };
+  const { type: _type, additional_attributes, ...rest } = contactPushData(c);
+  return { account: { id: ctx.accountId, name: ctx.accountName }, additional_attributes, avatar: c.avatarUrl ?? '', ...rest };
 }
 
 // --- inboxes --------------------------------------------------------------------------------------

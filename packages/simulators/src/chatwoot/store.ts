@@ -34,6 +34,12 @@ export class SimHttpError extends Error {
 
 export const notFound = () => new SimHttpError(404, { error: 'Resource could not be found' });
 
+/** ActiveRecord's `find`: the record, or Chatwoot's 404. */
+function found<T>(record: T | undefined): T {
+  if (record === undefined) throw notFound();
+  return record;
+}
+
 // Contact validation (app/models/contact.rb): E.164 with "+", no start anchor.
 const PHONE_FORMAT = /\+[1-9]\d{1,14}$/;
 
@@ -103,22 +109,16 @@ export class ChatwootStore implements PresenterContext {
   // --- PresenterContext ---------------------------------------------------------------------------
 
   contact(id: number): CwContact {
-    const c = this.contacts.get(id);
-    if (!c) throw notFound();
-    return c;
+    return found(this.contacts.get(id));
   }
   contactInbox(id: number): CwContactInbox {
-    const ci = this.contactInboxes.get(id);
-    if (!ci) throw notFound();
-    return ci;
+    return found(this.contactInboxes.get(id));
   }
   contactInboxesOf(contactId: number): CwContactInbox[] {
     return [...this.contactInboxes.values()].filter((ci) => ci.contactId === contactId);
   }
   inbox(id: number): CwInbox {
-    const i = this.inboxes.get(id);
-    if (!i) throw notFound();
-    return i;
+    return found(this.inboxes.get(id));
   }
   user(id: number): CwUser | undefined {
     return this.users.get(id);
@@ -127,9 +127,7 @@ export class ChatwootStore implements PresenterContext {
     return [...this.messages.values()].filter((m) => m.conversationId === conversationId);
   }
   conversation(id: number): CwConversation {
-    const c = this.conversations.get(id);
-    if (!c) throw notFound();
-    return c;
+    return found(this.conversations.get(id));
   }
   message(conversationId: number, id: number): CwMessage {
     const m = this.messages.get(id);
