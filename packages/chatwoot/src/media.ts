@@ -96,11 +96,3 @@ export function prepareAttachment(input: AttachmentInput): PreparedAttachment {
   if (!ext) fileName = `${fileName}.${EXTENSION_BY_TYPE[contentType] ?? 'bin'}`;
   return { data: input.data, fileName, contentType };
 }
-
-/** How Chatwoot will classify a part with this content type (its FileTypeHelper). */
-export function chatwootFileType(contentType: string): 'image' | 'video' | 'audio' | 'file' {
-  if (['image/jpeg', 'image/png', 'image/gif', 'image/bmp', 'image/webp'].includes(contentType)) return 'image';
-  if (['video/ogg', 'video/mp4', 'video/webm', 'video/quicktime'].includes(contentType)) return 'video';
-  if (contentType.includes('audio/')) return 'audio';
-  return 'file';
-}

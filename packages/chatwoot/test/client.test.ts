@@ -568,6 +568,9 @@ describe('errors map to typed, token-free ChatwootErrors', () => {
     expect(err.chatwootMessage).toBe('Phone number has already been taken');
     expect(err.isTaken('phone_number')).toBe(true);
     expect(err.isTaken('email')).toBe(false);
+    // Devise-style `errors` arrays are joined into one message.
+    sim.fail({ path: '/inboxes', status: 422, body: { errors: ['Name is invalid', 'Channel is missing'] } });
+    expect((await caught(client.listInboxes())).chatwootMessage).toBe('Name is invalid; Channel is missing');
   });
 
   it('Chatwoot’s flood guard (422 "Too many messages") is surfaced as such', async () => {
