@@ -1,6 +1,7 @@
 // Every request the Uazapi adapter sends, validated against the vendor's OpenAPI document. The scenario
 // drives every adapter method against the simulator; the simulator records the requests as they went
 // over the wire.
+import type { SendCommand } from '@whatpro/domain';
 import { startUazapiSimulator, type UazapiSimulatorServer } from '@whatpro/simulators';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUazapiAdapter, type UazapiAdapter } from '../src/uazapi/adapter.ts';
@@ -35,7 +36,7 @@ describe('Uazapi requests conform to uazapi-openapi.json', () => {
       media: { kind: 'image', mimeType: 'image/jpeg', data: Buffer.from('jpeg') },
     });
     const to = CONTACT;
-    const sends = [
+    const sends: SendCommand[] = [
       {
         type: 'text',
         to,
@@ -57,7 +58,7 @@ describe('Uazapi requests conform to uazapi-openapi.json', () => {
       { type: 'location', to, latitude: -23.56, longitude: -46.65, name: 'MASP', address: 'Av. Paulista' },
       { type: 'contact', to, name: 'João', phones: ['+5511912345678', '+5511923456789'], organization: 'ACME', email: 'j@acme.example' },
       { type: 'reaction', to, target: { id: inbound }, emoji: '👍' },
-    ] as const;
+    ];
     for (const command of sends) await adapter.send(inst, command);
     const own = await adapter.send(inst, { type: 'text', to, text: 'errado' });
     await adapter.send(inst, { type: 'edit', to, target: { id: own.messageId }, text: 'certo' });

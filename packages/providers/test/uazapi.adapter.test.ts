@@ -17,7 +17,7 @@ type Answer = { status?: number; body?: unknown; raw?: Buffer; contentType?: str
 /** Replays answers per `METHOD path` (or absolute URL) and records every call. */
 function replay(answers: Record<string, Answer | Answer[]>) {
   const calls: Call[] = [];
-  const fetchImpl = (async (input: URL | RequestInfo, init?: RequestInit) => {
+  const fetchImpl = (async (input: string | URL | Request, init?: RequestInit) => {
     const url = new URL(String(input));
     const method = init?.method ?? 'GET';
     const headers = Object.fromEntries(

@@ -38,6 +38,8 @@ export interface UazapiSimulator extends ProviderSimulator {
   readonly kind: 'uazapi';
   /** The instance's current webhook configuration, as `GET /webhook` would answer. */
   webhooks(instance: string): WebhookConfig[];
+  /** Resolves once every webhook queued so far (e.g. echoes of API sends) was delivered or given up. */
+  settled(instance?: string): Promise<void>;
   /** Raw state for assertions: status, QR, pair code, owner. */
   state(instance: string): { status: string; qrcode: string; paircode: string; owner: string; name: string } | undefined;
 }
@@ -564,6 +566,11 @@ export class UazapiSimulatorServer implements UazapiSimulator {
       const next = prev.then(() => this.deliver(inst, url, body, eventType, message));
       this.queues.set(inst.token, next);
     }
+  }
+
+  async settled(instance?: string): Promise<void> {
+    const targets = instance === undefined ? this.instances : [this.must(instance)];
+    await Promise.all(targets.map((i) => this.flush(i)));
   }
 
   private async flush(inst: SimInstance): Promise<void> {
@@ -1196,24 +1203,41 @@ export class UazapiSimulatorServer implements UazapiSimulator {
     );
   }
 
+  /** The Message object `/send/*` answer with (the spec's Message schema; no webhook-only fields). */
   private apiMessage(inst: SimInstance, chatid: string, fields: Json): Json {
     const messageid = String(fields.messageid);
-    return messageObject({
-      chatid,
-      fromMe: true,
+    const full: Json = {
       id: `${inst.owner}:${messageid}`,
+      messageid,
+      chatid,
+      sender: '',
+      senderName: '',
       isGroup: chatid.endsWith('@g.us'),
-      owner: inst.owner,
+      fromMe: true,
+      messageType: '',
+      source: '',
+      messageTimestamp: 0,
       status: 'Pending',
+      text: '',
+      quoted: '',
+      edited: '',
+      reaction: '',
+      vote: '',
+      convertOptions: '',
+      buttonOrListid: '',
+      owner: inst.owner,
+      error: '',
+      content: {},
       wasSentByApi: true,
       sendFunction: '',
       sendPayload: '',
       fileURL: '',
       send_folder_id: '',
-      error: '',
-      groupName: '',
-      ...fields,
-    });
+      track_source: '',
+      track_id: '',
+    };
+    for (const key of Object.keys(full)) if (key in fields && key !== 'id' && key !== 'messageid') full[key] = fields[key];
+    return full;
   }
 
   private record(
