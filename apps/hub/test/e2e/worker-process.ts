@@ -1,0 +1,15 @@
+// A lane worker in its own process, so a test can SIGKILL it mid-send. It takes the test environment
+// from its parent and announces itself on stdout once it is claiming.
+import { hubEnvSchema, loadEnv } from '@whatpro/platform';
+import { createDeps } from '../../src/deps.ts';
+import { createHubWorker } from '../../src/worker.ts';
+
+const deps = createDeps(loadEnv(hubEnvSchema, process.env));
+const { worker } = createHubWorker(deps, {
+  workerId: process.env.WORKER_ID,
+  leaseMs: Number(process.env.WORKER_LEASE_MS ?? 2000),
+  pollMs: 100,
+  providerTimeoutMs: 15_000,
+});
+await worker.start();
+process.stdout.write('worker ready\n');
