@@ -150,19 +150,10 @@ describe('auth API', () => {
         'providers:read',
       ]);
 
-      const refused = await call({
-        method: 'PUT',
-        url: '/api/v1/me/active-tenant',
-        headers: bearer(session.accessToken),
-        payload: { tenantId: foreign.id },
-      });
-      expect(refused.statusCode).toBe(404);
-      const switched = await call({
-        method: 'PUT',
-        url: '/api/v1/me/active-tenant',
-        headers: bearer(session.accessToken),
-        payload: { tenantId: second.id },
-      });
+      const switchTo = (tenantId: string) =>
+        call({ method: 'PUT', url: '/api/v1/me/active-tenant', headers: bearer(session.accessToken), payload: { tenantId } });
+      expect((await switchTo(foreign.id)).statusCode).toBe(404);
+      const switched = await switchTo(second.id);
       expect(switched.statusCode).toBe(200);
       expect(switched.json().activeTenantId).toBe(second.id);
       const after = (await call({ method: 'GET', url: '/api/v1/me', headers: bearer(switched.json().accessToken) })).json();

@@ -2,7 +2,7 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { expect } from 'vitest';
 
-export { makeTenant, makeUser, PASSWORD, uniq } from '../../../packages/auth/test/helpers.ts';
+export { capturingLogger, makeTenant, makeUser, PASSWORD, uniq } from '../../../packages/auth/test/helpers.ts';
 
 export interface Login {
   accessToken: string;

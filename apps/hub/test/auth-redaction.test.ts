@@ -1,28 +1,18 @@
 // The auth routes handle passwords and tokens in bodies and headers; none of them, nor any stored hash,
 // may reach a log line, even at trace level with request logging on.
-import { Writable } from 'node:stream';
-import { createLogger, hubEnvSchema, loadEnv, sha256 } from '@whatpro/platform';
+import { hubEnvSchema, loadEnv, sha256 } from '@whatpro/platform';
 import type { FastifyInstance } from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.ts';
 import { closeDeps, createDeps } from '../src/deps.ts';
-import { bearer, makeTenant, makeUser, PASSWORD } from './auth-fixtures.ts';
+import { bearer, capturingLogger, makeTenant, makeUser, PASSWORD } from './auth-fixtures.ts';
 
 const post = (app: FastifyInstance, url: string, payload: object, token?: string) =>
   app.inject({ method: 'POST', url, payload, ...(token ? { headers: bearer(token) } : {}) });
 
 describe('log redaction on the auth routes', () => {
   it('logs requests and auth events without passwords, tokens or hashes', async () => {
-    const lines: string[] = [];
-    const logger = createLogger(
-      { level: 'trace' },
-      new Writable({
-        write(chunk, _enc, done) {
-          lines.push(String(chunk));
-          done();
-        },
-      }),
-    );
+    const { logger, lines } = capturingLogger('trace');
     // Request logging is off under NODE_ENV=test; this suite wants every request logged.
     const env = loadEnv(hubEnvSchema, { ...process.env, NODE_ENV: 'development', LOGIN_RATE_LIMIT: '2', REFRESH_REUSE_GRACE_SECONDS: '0' });
     const deps = createDeps(env, logger);

@@ -2,7 +2,7 @@
 // remove members. Every query names the tenant, so a user of another tenant is simply not found.
 import type { Db } from '@whatpro/db';
 import { AppError, conflict, forbidden, notFound, validation } from '@whatpro/platform';
-import { writeAudit } from './audit.ts';
+import { type AuditAction, writeAudit } from './audit.ts';
 import { hashPassword } from './passwords.ts';
 import { can, type Role } from './permissions.ts';
 import type { AuthService, Principal, RequestMeta } from './sessions.ts';
@@ -100,14 +100,7 @@ export class MemberService {
         if (isUniqueViolation(error)) throw conflict('a user with this e-mail was created at the same time; try again');
         throw error;
       }
-      await writeAudit(this.db, {
-        action: 'user.created',
-        tenantId,
-        actorUserId,
-        targetType: 'user',
-        targetId: user.id,
-        ip: meta.ip ?? null,
-      });
+      await this.audit('user.created', tenantId, actorUserId, user.id, meta);
     }
     try {
       await this.db.membership.create({ data: { tenantId, userId: user.id, role: input.role } });
@@ -115,15 +108,7 @@ export class MemberService {
       if (isUniqueViolation(error)) throw conflict('the user is already a member of this tenant');
       throw error;
     }
-    await writeAudit(this.db, {
-      action: 'membership.created',
-      tenantId,
-      actorUserId,
-      targetType: 'user',
-      targetId: user.id,
-      metadata: { role: input.role },
-      ip: meta.ip ?? null,
-    });
+    await this.audit('membership.created', tenantId, actorUserId, user.id, meta, { role: input.role });
     return this.get(tenantId, user.id);
   }
 
@@ -132,15 +117,7 @@ export class MemberService {
     this.assertMayChange(actor, current, input.role);
     if (input.role && input.role !== current.role) {
       await this.db.membership.updateMany({ where: { tenantId: actor.tenantId, userId }, data: { role: input.role } });
-      await writeAudit(this.db, {
-        action: 'membership.role_changed',
-        tenantId: actor.tenantId,
-        actorUserId: actor.userId,
-        targetType: 'user',
-        targetId: userId,
-        metadata: { from: current.role, to: input.role },
-        ip: meta.ip ?? null,
-      });
+      await this.audit('membership.role_changed', actor.tenantId, actor.userId, userId, meta, { from: current.role, to: input.role });
     }
     if (input.status && input.status !== current.status) {
       await this.setStatus(actor, userId, input.status, meta);
@@ -167,14 +144,7 @@ export class MemberService {
     }
     await this.db.user.update({ where: { id: userId }, data: { status } });
     if (status === 'DISABLED') await this.auth.revokeUserSessions(userId, 'USER_DISABLED');
-    await writeAudit(this.db, {
-      action: status === 'DISABLED' ? 'user.disabled' : 'user.enabled',
-      tenantId: actor.tenantId,
-      actorUserId: actor.userId,
-      targetType: 'user',
-      targetId: userId,
-      ip: meta.ip ?? null,
-    });
+    await this.audit(status === 'DISABLED' ? 'user.disabled' : 'user.enabled', actor.tenantId, actor.userId, userId, meta);
   }
 
   async remove(actor: Principal, userId: string, meta: RequestMeta): Promise<void> {
@@ -182,14 +152,25 @@ export class MemberService {
     this.assertMayChange(actor, current, undefined);
     await this.db.membership.deleteMany({ where: { tenantId: actor.tenantId, userId } });
     await this.auth.revokeTenantSessions(actor.tenantId, 'ADMIN', userId);
-    await writeAudit(this.db, {
-      action: 'membership.removed',
-      tenantId: actor.tenantId,
-      actorUserId: actor.userId,
+    await this.audit('membership.removed', actor.tenantId, actor.userId, userId, meta, { role: current.role });
+  }
+
+  private audit(
+    action: AuditAction,
+    tenantId: string,
+    actorUserId: string,
+    userId: string,
+    meta: RequestMeta,
+    metadata?: Record<string, unknown>,
+  ) {
+    return writeAudit(this.db, {
+      action,
+      tenantId,
+      actorUserId,
       targetType: 'user',
       targetId: userId,
-      metadata: { role: current.role },
       ip: meta.ip ?? null,
+      ...(metadata ? { metadata } : {}),
     });
   }
 

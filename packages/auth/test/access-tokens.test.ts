@@ -25,6 +25,19 @@ async function rejection(verifier: AccessTokens, token: string): Promise<string>
 
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
+/** A token signed with the real key but with a header or claims of the test's choosing. */
+function forge(header: Record<string, string>, body: Record<string, unknown> = { sid: claims.familyId }): Promise<string> {
+  const now = Math.floor(Date.now() / 1000);
+  return new SignJWT(body)
+    .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt', ...header })
+    .setIssuer(base.issuer)
+    .setAudience(base.audience)
+    .setSubject(claims.userId)
+    .setIssuedAt(now)
+    .setExpirationTime(now + 60)
+    .sign(new Uint8Array(k1));
+}
+
 describe('access tokens', () => {
   const tokens = new AccessTokens(base);
 
@@ -68,16 +81,7 @@ describe('access tokens', () => {
   });
 
   it('rejects another algorithm even with the right key', async () => {
-    const now = Math.floor(Date.now() / 1000);
-    const token = await new SignJWT({ sid: claims.familyId })
-      .setProtectedHeader({ alg: 'HS512', typ: 'at+jwt', kid: '1' })
-      .setIssuer(base.issuer)
-      .setAudience(base.audience)
-      .setSubject(claims.userId)
-      .setIssuedAt(now)
-      .setExpirationTime(now + 60)
-      .sign(new Uint8Array(k1));
-    expect(await rejection(tokens, token)).toBe('ERR_JOSE_ALG_NOT_ALLOWED');
+    expect(await rejection(tokens, await forge({ alg: 'HS512', kid: '1' }))).toBe('ERR_JOSE_ALG_NOT_ALLOWED');
   });
 
   it('rejects a wrong audience and a wrong issuer', async () => {
@@ -95,40 +99,15 @@ describe('access tokens', () => {
   it('rejects an unknown kid, a missing kid and a non-numeric kid', async () => {
     const foreign = await new AccessTokens({ ...base, keys: ring([7, k2]) }).sign(claims);
     expect(await rejection(tokens, foreign.token)).toBe('unknown key id');
-    const now = Math.floor(Date.now() / 1000);
-    const build = (header: Record<string, string>) =>
-      new SignJWT({ sid: claims.familyId })
-        .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt', ...header })
-        .setIssuer(base.issuer)
-        .setAudience(base.audience)
-        .setSubject(claims.userId)
-        .setIssuedAt(now)
-        .setExpirationTime(now + 60)
-        .sign(new Uint8Array(k1));
-    expect(await rejection(tokens, await build({}))).toBe('unknown key id');
-    expect(await rejection(tokens, await build({ kid: '1 ' }))).toBe('unknown key id');
+    expect(await rejection(tokens, await forge({}))).toBe('unknown key id');
+    expect(await rejection(tokens, await forge({ kid: '1 ' }))).toBe('unknown key id');
+    // The forger itself is sound: the same token with the right kid passes.
+    expect((await tokens.verify(await forge({ kid: '1' }))).familyId).toBe(claims.familyId);
   });
 
   it('rejects a token of another type and one without the session claim', async () => {
-    const now = Math.floor(Date.now() / 1000);
-    const idToken = await new SignJWT({ sid: claims.familyId })
-      .setProtectedHeader({ alg: 'HS256', typ: 'JWT', kid: '1' })
-      .setIssuer(base.issuer)
-      .setAudience(base.audience)
-      .setSubject(claims.userId)
-      .setIssuedAt(now)
-      .setExpirationTime(now + 60)
-      .sign(new Uint8Array(k1));
-    expect(await rejection(tokens, idToken)).toBe('ERR_JWT_CLAIM_VALIDATION_FAILED');
-    const noSid = await new SignJWT({})
-      .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt', kid: '1' })
-      .setIssuer(base.issuer)
-      .setAudience(base.audience)
-      .setSubject(claims.userId)
-      .setIssuedAt(now)
-      .setExpirationTime(now + 60)
-      .sign(new Uint8Array(k1));
-    expect(await rejection(tokens, noSid)).toBe('ERR_JWT_CLAIM_VALIDATION_FAILED');
+    expect(await rejection(tokens, await forge({ typ: 'JWT', kid: '1' }))).toBe('ERR_JWT_CLAIM_VALIDATION_FAILED');
+    expect(await rejection(tokens, await forge({ kid: '1' }, {}))).toBe('ERR_JWT_CLAIM_VALIDATION_FAILED');
   });
 
   it('rejects garbage', async () => {

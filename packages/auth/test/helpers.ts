@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { Writable } from 'node:stream';
 import { createDb, type Db } from '@whatpro/db';
-import { createRedis, hubEnvSchema, loadEnv, type Redis } from '@whatpro/platform';
+import { AppError, createLogger, createRedis, hubEnvSchema, type Logger, loadEnv, type Redis } from '@whatpro/platform';
 import { type Auth, createAuth, hashPassword, type Role } from '../src/index.ts';
 
 export const env = loadEnv(hubEnvSchema, process.env);
@@ -49,4 +50,27 @@ export async function makeUser(
   if (options.tenantId)
     await db.membership.create({ data: { tenantId: options.tenantId, userId: user.id, role: options.role ?? 'OWNER' } });
   return { id: user.id, email, password };
+}
+
+/** The AppError a promise rejects with (any other outcome fails the test). */
+export async function failure(promise: Promise<unknown>): Promise<AppError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof AppError) return error;
+    throw error;
+  }
+  throw new Error('expected a failure');
+}
+
+/** A logger whose lines are kept in memory, redaction included, as production writes them. */
+export function capturingLogger(level: string): { logger: Logger; lines: string[] } {
+  const lines: string[] = [];
+  const stream = new Writable({
+    write(chunk, _enc, done) {
+      lines.push(String(chunk));
+      done();
+    },
+  });
+  return { logger: createLogger({ level }, stream), lines };
 }

@@ -1,18 +1,7 @@
-import { Writable } from 'node:stream';
-import { AppError, createLogger, createRedis } from '@whatpro/platform';
+import { createRedis } from '@whatpro/platform';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LoginRateLimiter } from '../src/rate-limit.ts';
-import { env, makeTenant, makeUser, PASSWORD, type TestContext, testContext, uniq } from './helpers.ts';
-
-async function failure(promise: Promise<unknown>): Promise<AppError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof AppError) return error;
-    throw error;
-  }
-  throw new Error('expected a failure');
-}
+import { capturingLogger, env, failure, makeTenant, makeUser, PASSWORD, type TestContext, testContext, uniq } from './helpers.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -68,16 +57,7 @@ describe('login rate limit', () => {
   });
 
   it('keeps logins working, and says so in the log, while Redis is down', async () => {
-    const lines: string[] = [];
-    const logger = createLogger(
-      { level: 'warn' },
-      new Writable({
-        write(chunk, _enc, done) {
-          lines.push(String(chunk));
-          done();
-        },
-      }),
-    );
+    const { logger, lines } = capturingLogger('warn');
     const down = createRedis({ url: 'redis://127.0.0.1:6399', keyPrefix: env.REDIS_KEY_PREFIX });
     down.on('error', () => {});
     const limiter = new LoginRateLimiter(down, { limit: 1, ipLimit: 1, windowSeconds: 60 }, logger);

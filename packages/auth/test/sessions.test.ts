@@ -1,18 +1,8 @@
-import { AppError, sha256 } from '@whatpro/platform';
+import { sha256 } from '@whatpro/platform';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeTenant, makeUser, PASSWORD, type TestContext, testContext, uniq } from './helpers.ts';
+import { failure, makeTenant, makeUser, PASSWORD, type TestContext, testContext, uniq } from './helpers.ts';
 
 const meta = { ip: '203.0.113.7', userAgent: 'vitest' };
-
-async function failure(promise: Promise<unknown>): Promise<AppError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof AppError) return error;
-    throw error;
-  }
-  throw new Error('expected a failure');
-}
 
 describe('sessions on Postgres and Redis', () => {
   let ctx: TestContext;
@@ -83,6 +73,24 @@ describe('sessions on Postgres and Redis', () => {
     expect(failed).toHaveLength(1);
     expect(failed[0]?.metadata).toEqual({ reason: 'wrong_password', email: user.email });
     expect(JSON.stringify(failed[0])).not.toContain('wrong password!');
+  });
+
+  it('spends comparable time on an unknown e-mail and on a wrong password (no shortcut for unknown accounts)', async () => {
+    const { user } = await member();
+    const timed = async (email: string) => {
+      const started = performance.now();
+      await failure(ctx.auth.sessions.login({ email, password: 'not the password' }, { ip: '192.0.2.250' }));
+      return performance.now() - started;
+    };
+    const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+    const unknown: number[] = [];
+    const wrong: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      unknown.push(await timed(`nobody-${uniq()}@example.test`));
+      wrong.push(await timed(user.email));
+    }
+    // Generous bound: without the dummy argon2 check an unknown e-mail answers many times faster.
+    expect(median(unknown)).toBeGreaterThan(median(wrong) * 0.4);
   });
 
   it('rotates on every refresh and spends the presented token', async () => {
