@@ -92,7 +92,7 @@ interface SimInstance {
   pairNumber?: string;
   ownerJid?: string;
   profileName?: string;
-  qr: { code?: string; base64?: string; count: number; pairingCode: string | null };
+  qr: { code?: string; base64?: string; count: number; pairingCode: string | null; busy?: boolean };
   qrTimer?: NodeJS.Timeout;
   autoTimer?: NodeJS.Timeout;
   /** `webhookBase64` as read when the session started; Evolution only re-reads it on (re)connect. */
@@ -476,6 +476,7 @@ export class EvolutionSimulator implements ProviderSimulator {
     if (inst.state !== 'connecting') return;
     if (inst.qr.count >= (this.options.qrLimit ?? 30)) {
       this.stopTimers(inst);
+      inst.state = 'close';
       await this.emit(inst, 'QRCODE_UPDATED', { message: 'QR code limit reached, please login again', statusCode: 500 });
       await this.emit(inst, 'CONNECTION_UPDATE', {
         instance: inst.name,
@@ -485,19 +486,22 @@ export class EvolutionSimulator implements ProviderSimulator {
         profileName: inst.profileName,
         profilePictureUrl: null,
       });
-      inst.state = 'close';
       return;
     }
-    const code = qrString();
-    inst.qr = {
-      count: inst.qr.count + 1,
-      code,
-      base64: await QRCode.toDataURL(code, { margin: 3, scale: 4, errorCorrectionLevel: 'H' }),
-      pairingCode: inst.pairNumber ? pairCode() : null,
-    };
-    void this.emit(inst, 'QRCODE_UPDATED', {
-      qrcode: { instance: inst.name, pairingCode: inst.qr.pairingCode, code, base64: inst.qr.base64 },
-    });
+    // One rotation at a time per session: a slow render must not let two rotations take one slot.
+    const session = inst.qr;
+    if (session.busy) return;
+    session.busy = true;
+    try {
+      const code = qrString();
+      const base64 = await QRCode.toDataURL(code, { margin: 3, scale: 4, errorCorrectionLevel: 'H' });
+      // A reconnect or pairing in the meantime replaced this session.
+      if (inst.state !== 'connecting' || inst.qr !== session) return;
+      inst.qr = { count: session.count + 1, code, base64, pairingCode: inst.pairNumber ? pairCode() : null };
+      void this.emit(inst, 'QRCODE_UPDATED', { qrcode: { instance: inst.name, pairingCode: inst.qr.pairingCode, code, base64 } });
+    } finally {
+      session.busy = false;
+    }
   }
 
   private async open(inst: SimInstance): Promise<void> {
