@@ -116,17 +116,31 @@ describe.each<ProviderName>(['uazapi', 'evolution'])('outbound through %s', (pro
   });
 
   it('serves 20 contacts in parallel without one blocking another', async () => {
+    await stack.deps.db
+      .$unguarded('test')
+      .instance.update({ where: { id: stack.instanceId }, data: { outboundMaxAttempts: 50, backoffBaseMs: 100, backoffMaxMs: 500 } });
     const phones = Array.from({ length: 20 }, (_, i) => `+55119765410${String(i).padStart(2, '0')}`);
     const convs = await Promise.all(phones.map((p) => openConversation(stack, p)));
-    // The provider hangs for the first contact only; the others must still go through.
-    stack.sim.fail({ path: /.*/, method: 'POST', hang: true, times: 1, ...({ bodyIncludes: phones[0]!.slice(1) } as object) });
-    await Promise.all(convs.map((c, i) => stack.chatwoot.agentReply(c.id, { content: `oi ${i}` })));
+    // The first contact's reply carries a file Chatwoot cannot serve yet: that lane retries, the other
+    // nineteen must go through meanwhile.
+    stack.chatwoot.fail({ path: /lento\.pdf/, method: 'GET', status: 503, times: 10_000 });
+    await stack.chatwoot.agentReply(convs[0]!.id, {
+      content: 'oi 0',
+      attachments: [{ data: Buffer.from('%PDF-1.4'), fileName: 'lento.pdf', contentType: 'application/pdf' }],
+    });
+    await Promise.all(convs.slice(1).map((c, i) => stack.chatwoot.agentReply(c.id, { content: `oi ${i + 1}` })));
     for (const [i, phone] of phones.entries()) {
       if (i === 0) continue;
       await waitFor(() => sentTo(stack, phone.slice(1)).some((m) => m.text === `oi ${i}`), `the send to ${phone}`, 30_000);
     }
-    stack.sim.clearFailures();
-    await waitFor(() => sentTo(stack, phones[0]!.slice(1)).some((m) => m.text === 'oi 0'), 'the first contact to catch up', 30_000);
+    expect(sentTo(stack, phones[0]!.slice(1))).toHaveLength(0);
+    stack.chatwoot.clearFailures();
+    const first = await waitFor(
+      () => sentTo(stack, phones[0]!.slice(1)).find((m) => m.type === 'document'),
+      'the first contact to catch up',
+      30_000,
+    );
+    expect(first).toMatchObject({ caption: 'oi 0', fileName: 'lento.pdf' });
   });
 
   it('keeps order through provider failures, then marks the message failed with a note, and a retry sends it', async () => {
