@@ -8,7 +8,7 @@ import { closeDeps, createDeps } from '../src/deps.ts';
 import { bearer, capturingLogger, makeTenant, makeUser, PASSWORD } from './auth-fixtures.ts';
 
 const post = (app: FastifyInstance, url: string, payload: object, token?: string) =>
-  app.inject({ method: 'POST', url, payload, ...(token ? { headers: bearer(token) } : {}) });
+  app.inject({ method: 'POST', url, payload, remoteAddress: '192.0.2.77', ...(token ? { headers: bearer(token) } : {}) });
 
 describe('log redaction on the auth routes', () => {
   it('logs requests and auth events without passwords, tokens or hashes', async () => {
