@@ -3,6 +3,7 @@
 // from the fixtures through the adapter's `fetch` option.
 import { describe, expect, it } from 'vitest';
 import { ProviderError } from '../src/errors.ts';
+import { createProviderAdapter } from '../src/factory.ts';
 import { createUazapiAdapter, escapePlaceholders, UAZAPI_WEBHOOK_EVENTS, uazapiNumber } from '../src/uazapi/adapter.ts';
 import { uazapiFixture } from './uazapi-fixtures.ts';
 
@@ -419,5 +420,15 @@ describe('Uazapi addressing and text', () => {
 
   it('keeps {{placeholders}} literal so the server does not substitute them', () => {
     expect(escapePlaceholders('Oi {{name}}, tudo {bem}?')).toBe('Oi {\u200B{name}}, tudo {bem}?');
+  });
+});
+
+describe('createProviderAdapter', () => {
+  it('picks the adapter by the provider kind stored on an instance', () => {
+    const options = { baseUrl: 'http://provider.test', adminToken: 'x' };
+    const uazapi = createProviderAdapter('uazapi', options);
+    expect(uazapi.kind).toBe('uazapi');
+    expect(uazapi.capabilities.trackId).toBe(true);
+    expect(createProviderAdapter('evolution', options).kind).toBe('evolution');
   });
 });

@@ -322,20 +322,7 @@ export class UazapiSimulatorServer implements UazapiSimulator {
 
     if (input.deleteOf) {
       const target = this.messages.get(input.deleteOf);
-      this.emit(inst, 'messages_update', {
-        event: {
-          Chat: target?.chatid ?? chatid,
-          IsFromMe: fromMe,
-          MessageIDs: [input.deleteOf],
-          Sender: sender.lid,
-          Timestamp: Math.floor(now / 1000),
-          Type: 'Deleted',
-          sender_lid: sender.lid,
-          sender_pn: sender.pn,
-        },
-        state: 'Deleted',
-        type: 'DeletedMessage',
-      });
+      this.emitRevoke(inst, target?.chatid ?? chatid, input.deleteOf, fromMe, sender, now);
       await this.flush(inst);
       return input.deleteOf;
     }
@@ -482,6 +469,31 @@ export class UazapiSimulatorServer implements UazapiSimulator {
     if (!msg) throw new Error(`uazapi simulator: unknown message ${messageId}`);
     this.emitReceipt(inst, msg, status);
     await this.flush(inst);
+  }
+
+  /** A delete for everyone arrives as a `Deleted` update naming the revoked id (uazapi.md §d.4). */
+  private emitRevoke(
+    inst: SimInstance,
+    chat: string,
+    messageId: string,
+    fromMe: boolean,
+    sender: { pn: string; lid: string },
+    at: number,
+  ): void {
+    this.emit(inst, 'messages_update', {
+      event: {
+        Chat: chat,
+        IsFromMe: fromMe,
+        MessageIDs: [messageId],
+        Sender: sender.lid,
+        Timestamp: Math.floor(at / 1000),
+        Type: 'Deleted',
+        sender_lid: sender.lid,
+        sender_pn: sender.pn,
+      },
+      state: 'Deleted',
+      type: 'DeletedMessage',
+    });
   }
 
   private emitReceipt(inst: SimInstance, msg: StoredMessage, status: 'delivered' | 'read' | 'played'): void {
@@ -1047,20 +1059,7 @@ export class UazapiSimulatorServer implements UazapiSimulator {
       const target = this.lookup(inst, body.id as string);
       this.record(inst, target.chatid, target.messageid, { type: 'delete', targetId: target.messageid }, '');
       const now = Date.now();
-      this.emit(inst, 'messages_update', {
-        event: {
-          Chat: target.chatid,
-          IsFromMe: true,
-          MessageIDs: [target.messageid],
-          Sender: inst.ownerLid,
-          Timestamp: Math.floor(now / 1000),
-          Type: 'Deleted',
-          sender_lid: inst.ownerLid,
-          sender_pn: `${inst.owner}@s.whatsapp.net`,
-        },
-        state: 'Deleted',
-        type: 'DeletedMessage',
-      });
+      this.emitRevoke(inst, target.chatid, target.messageid, true, { pn: `${inst.owner}@s.whatsapp.net`, lid: inst.ownerLid }, now);
       return { timestamp: now, id: target.messageid };
     },
     'POST /message/markread': (inst, body) => {
