@@ -519,7 +519,9 @@ describe('Evolution request and response fixtures', () => {
 
     // The simulator's /webhook/find answers with the same row shape as the captured one.
     const created = await adapter.createInstance({ name: `fx-${Date.now()}`, webhook: { url: 'https://hub.example.com/x' } });
-    const found = await fetch(`${sim.baseUrl}/webhook/find/${created.name}`, { headers: { apikey: created.token } }).then((r) => r.json());
+    const found = await fetch(`${sim.baseUrl}/webhook/find/${created.name}`, { headers: { apikey: created.token } }).then(
+      (r) => r.json() as Promise<Record<string, unknown>>,
+    );
     expect(Object.keys(found).sort()).toEqual(Object.keys(fx('webhook-find-response')).sort());
     expect(found).toMatchObject({
       url: 'https://hub.example.com/x',

@@ -446,7 +446,7 @@ describe('Evolution simulator', () => {
           qrcode: true,
           webhook: { url: receiver.url, events: ['MESSAGES_UPSERT'] },
         }),
-      }).then((r) => r.json());
+      }).then((r) => r.json() as Promise<{ webhook: unknown }>);
       expect(created.webhook).toMatchObject({ webhookUrl: receiver.url, webhookByEvents: false, webhookBase64: false });
       await sim237.completePairing('v237', '+5511900002222');
       await sim237.receive('v237', { from: '+5511976543210', lid: '999@lid', text: 'a' });
