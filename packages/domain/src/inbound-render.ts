@@ -35,6 +35,11 @@ function contactCardText(card: ContactCard): string {
   return `👤 *${card.name}*${phones ? `\n📞 ${phones}` : ''}`;
 }
 
+/** The note kept next to a message deleted on WhatsApp (by the contact, or from the instance's phone). */
+export function deletionNote(fromMe: boolean): string {
+  return fromMe ? '🗑️ Esta mensagem foi apagada para todos pelo celular.' : '🗑️ O contato apagou esta mensagem no WhatsApp.';
+}
+
 export function renderInboundMessage(event: MessageEvent): DeskMessage {
   const direction = event.fromMe ? 'outgoing' : 'incoming';
   const base = { direction, private: false, replyToProviderId: event.replyTo?.id } as const;
@@ -79,7 +84,7 @@ export function renderInboundMessage(event: MessageEvent): DeskMessage {
         ...base,
         private: true,
         replyToProviderId: c.target.id,
-        text: event.fromMe ? '🗑️ Esta mensagem foi apagada para todos pelo celular.' : '🗑️ O contato apagou esta mensagem no WhatsApp.',
+        text: deletionNote(event.fromMe),
       };
       break;
     case 'unsupported':

@@ -2,8 +2,9 @@
 // Idempotent through the message mapping: a retried or redelivered event never makes a second
 // Chatwoot message.
 import type { AttachmentInput } from '@whatpro/chatwoot';
+import type { MessageMapping } from '@whatpro/db';
 import type { CallEvent, CanonicalEvent, MessageEvent, PresenceEvent, StatusEvent } from '@whatpro/domain';
-import { echoFingerprint, renderCall, renderInboundMessage } from '@whatpro/domain';
+import { deletionNote, echoFingerprint, renderCall, renderInboundMessage } from '@whatpro/domain';
 import { type HandlerItem, LaneDeferral } from '@whatpro/lanes';
 import { AppError } from '@whatpro/platform';
 import type { HubDeps } from '../deps.ts';
@@ -140,19 +141,37 @@ export function createInboundHandler(deps: Pick<HubDeps, 'db' | 'logger'>, conte
         throw new LaneDeferral('status arrived before its send was recorded', { code: 'STATUS_BEFORE_SEND', retryAfterMs: 2000 });
       return { skipped: 'status for a message the Hub does not know' };
     }
-    const target = event.status === 'deleted' ? 'DELETED' : (event.status.toUpperCase() as keyof typeof STATUS_RANK);
+    if (event.status === 'deleted') return onDeleted(cw, scope, mappings);
+    const target = event.status.toUpperCase() as keyof typeof STATUS_RANK;
     const updated: number[] = [];
     for (const mapping of mappings) {
       // Statuses can arrive out of order; never move a message backwards (read → delivered).
       if (STATUS_RANK[target] <= STATUS_RANK[mapping.status]) continue;
       await db.messageMapping.update({ where: { id: mapping.id, tenantId: scope.tenantId }, data: { status: target } });
-      const deskStatus = event.status === 'deleted' ? null : STATUS_TO_DESK[event.status];
-      if (deskStatus && mapping.direction === 'OUTBOUND' && mapping.chatwootMessageId && mapping.chatwootConversationId) {
+      const deskStatus = STATUS_TO_DESK[event.status];
+      if (mapping.direction === 'OUTBOUND' && mapping.chatwootMessageId && mapping.chatwootConversationId) {
         await cw.client.updateMessageStatus(mapping.chatwootConversationId, mapping.chatwootMessageId, deskStatus, event.error);
         updated.push(mapping.chatwootMessageId);
       }
     }
     return { status: event.status, updated };
+  }
+
+  /** Some providers report "deleted for everyone" as a status: keep the original, add a note next to it. */
+  async function onDeleted(cw: NonNullable<InstanceContext['chatwoot']>, scope: { tenantId: string }, mappings: MessageMapping[]) {
+    const notes: number[] = [];
+    for (const mapping of mappings) {
+      if (mapping.status === 'DELETED' || !mapping.chatwootMessageId || !mapping.chatwootConversationId) continue;
+      const note = await cw.client.createMessage(mapping.chatwootConversationId, {
+        content: deletionNote(mapping.direction === 'OUTBOUND'),
+        messageType: 'outgoing',
+        private: true,
+        inReplyTo: mapping.chatwootMessageId,
+      });
+      await db.messageMapping.update({ where: { id: mapping.id, tenantId: scope.tenantId }, data: { status: 'DELETED' } });
+      notes.push(note.id);
+    }
+    return { status: 'deleted', notes };
   }
 
   async function onPresence(ctx: InstanceContext, event: PresenceEvent) {

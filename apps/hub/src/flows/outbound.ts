@@ -93,7 +93,11 @@ export function createOutboundHandlers(
         sent.push({ part: part.part, messageId: existing.providerMessageId, reconciled: true });
         continue;
       }
-      if (existing && (ctx.adapter.capabilities.trackId || existing.fingerprint) && Date.now() - existing.updatedAt.getTime() < ECHO_WAIT_MS) {
+      if (
+        existing &&
+        (ctx.adapter.capabilities.trackId || existing.fingerprint) &&
+        Date.now() - existing.updatedAt.getTime() < ECHO_WAIT_MS
+      ) {
         // The last try may have reached WhatsApp: give its echo (carrying our track id) time to arrive.
         throw new LaneDeferral('waiting for the echo of a send whose outcome is unknown', { code: 'AWAITING_ECHO', retryAfterMs: 2000 });
       }

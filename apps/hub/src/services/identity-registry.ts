@@ -65,7 +65,8 @@ export async function resolveIdentity(
       const others = found.filter((f) => f.id !== keep.id);
       const merged = {
         jid: keep.jid ?? others.find((o) => o.jid)?.jid ?? keys.jid ?? null,
-        lid: keep.lid ?? others.find((o) => o.lid)?.lid ?? keys.lid ?? null,
+        // A LID revealed next to the phone is the current one; older payloads may have carried another.
+        lid: keys.lid ?? keep.lid ?? others.find((o) => o.lid)?.lid ?? null,
         phoneE164: keep.phoneE164 ?? others.find((o) => o.phoneE164)?.phoneE164 ?? keys.phoneE164 ?? null,
         displayName: keys.displayName ?? keep.displayName,
       };
