@@ -77,6 +77,12 @@ export async function getChatwootConnection(deps: ProvisioningDeps, tenantId: st
   return connection;
 }
 
+export async function chatwootConnectionDetail(deps: ProvisioningDeps, tenantId: string, id: string) {
+  const connection = await getChatwootConnection(deps, tenantId, id);
+  const linkCount = await deps.db.inboxLink.count({ where: { tenantId, chatwootConnectionId: connection.id } });
+  return { ...connection, linkCount };
+}
+
 export async function listChatwootConnections(deps: ProvisioningDeps, tenantId: string) {
   const rows = await deps.db.chatwootConnection.findMany({ where: { tenantId }, orderBy: { createdAt: 'asc' } });
   const counts = await deps.db.inboxLink.groupBy({ by: ['chatwootConnectionId'], where: { tenantId }, _count: { _all: true } });

@@ -1,18 +1,8 @@
 // What an operator may change about an instance: its behaviour (provider switches plus how the Hub
 // relays) and its lane policy. The schemas are shared by the services and the REST API.
-import { type ProviderSettingKey, type ProviderSettings, parseBehaviour } from '@whatpro/domain';
+import { type InstanceBehaviour, type ProviderSettings, providerSettingsOf } from '@whatpro/domain';
 import { validation } from '@whatpro/platform';
 import { z } from 'zod';
-
-const PROVIDER_KEYS = [
-  'rejectCalls',
-  'rejectCallMessage',
-  'ignoreGroups',
-  'alwaysOnline',
-  'autoReadMessages',
-  'readStatus',
-  'syncFullHistory',
-] as const satisfies readonly ProviderSettingKey[];
 
 /** Every key is optional: an update names only what changes. Unknown keys are refused, not ignored. */
 export const instanceSettingsSchema = z.strictObject({
@@ -71,18 +61,14 @@ export function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown, wha
 
 /** The provider part of a settings update: only the keys the caller named, so only those are reported. */
 export function providerPart(settings: InstanceSettingsInput): ProviderSettings {
-  const out: ProviderSettings = {};
-  for (const key of PROVIDER_KEYS) {
-    if (settings[key] !== undefined) (out as Record<string, unknown>)[key] = settings[key];
-  }
-  return out;
+  // providerSettingsOf copies the provider keys that are set, which for an update are the named ones.
+  return providerSettingsOf(settings as InstanceBehaviour);
 }
 
 /** The Hub-only keys of an update (they always apply). */
 export function hubKeysOf(settings: InstanceSettingsInput): string[] {
-  return Object.keys(settings).filter(
-    (k) => !(PROVIDER_KEYS as readonly string[]).includes(k) && settings[k as keyof InstanceSettingsInput] !== undefined,
-  );
+  const provider = Object.keys(providerPart(settings));
+  return Object.keys(settings).filter((k) => !provider.includes(k) && settings[k as keyof InstanceSettingsInput] !== undefined);
 }
 
 /** Stored settings merged with an update; what is stored stays the operator's own choices, defaults apart. */
@@ -92,5 +78,3 @@ export function mergeSettings(stored: unknown, update: InstanceSettingsInput): R
   for (const [k, v] of Object.entries(update)) if (v !== undefined) merged[k] = v;
   return merged;
 }
-
-export { parseBehaviour };

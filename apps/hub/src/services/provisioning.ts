@@ -35,6 +35,7 @@ import {
   FIELDS,
   getInstance,
   isCredentialRejected,
+  isUniqueViolation,
   notifyChanged,
   type ProvisioningDeps,
   SYSTEM_ACTOR,
@@ -117,6 +118,12 @@ export async function getProviderServer(deps: ProvisioningDeps, tenantId: string
   const server = where ? await deps.db.providerServer.findFirst({ where }) : null;
   if (!server) throw notFound('provider server');
   return server;
+}
+
+export async function providerServerDetail(deps: ProvisioningDeps, tenantId: string, id: string) {
+  const server = await getProviderServer(deps, tenantId, id);
+  const instanceCount = await deps.db.instance.count({ where: { tenantId, providerServerId: server.id, deletedAt: null } });
+  return { ...server, instanceCount };
 }
 
 export async function listProviderServers(deps: ProvisioningDeps, tenantId: string) {
@@ -245,6 +252,32 @@ async function applyProviderSettings(adapter: ProviderAdapter, credentials: Inst
   return adapter.updateSettings(credentials, part);
 }
 
+type InstanceRowInput = Omit<Prisma.InstanceUncheckedCreateInput, 'tenantId' | 'tokenEnc' | 'webhookSecretHash' | 'webhookSecretEnc'>;
+
+/** Writes an instance row with its credentials encrypted (bound to the new row id) and audited. */
+function insertInstance(
+  deps: ProvisioningDeps,
+  tenantId: string,
+  actor: Actor,
+  secrets: { token: string; webhookSecret: string },
+  data: InstanceRowInput,
+): Promise<Instance> {
+  return deps.db.$transaction(async (tx) => {
+    const row = await tx.instance.create({
+      data: { ...data, tenantId, tokenEnc: 'pending', webhookSecretHash: sha256(secrets.webhookSecret), webhookSecretEnc: 'pending' },
+    });
+    const saved = await tx.instance.update({
+      where: { id: row.id, tenantId },
+      data: {
+        tokenEnc: encryptField(deps, secrets.token, FIELDS.instanceToken, row.id),
+        webhookSecretEnc: encryptField(deps, secrets.webhookSecret, FIELDS.instanceWebhookSecret, row.id),
+      },
+    });
+    await auditSecrets(tx, tenantId, actor, { type: 'Instance', id: row.id }, [FIELDS.instanceToken, FIELDS.instanceWebhookSecret], 'set');
+    return saved;
+  });
+}
+
 export interface CreateInstanceInput {
   providerServerId: string;
   name: string;
@@ -273,45 +306,26 @@ export async function createInstance(
 
   let instance: Instance;
   try {
-    instance = await deps.db.$transaction(async (tx) => {
-      const row = await tx.instance.create({
-        data: {
-          tenantId,
-          providerServerId: server.id,
-          provider: server.provider,
-          name: input.name,
-          externalName: created.name,
-          externalId: created.id ?? null,
-          tokenEnc: 'pending',
-          webhookSecretHash: sha256(secret),
-          webhookSecretEnc: 'pending',
-          status: STATUS_OF[created.status],
-          settings: mergeSettings({}, settings) as Prisma.InputJsonValue,
-        },
-      });
-      const saved = await tx.instance.update({
-        where: { id: row.id, tenantId },
-        data: {
-          tokenEnc: encryptField(deps, created.token, FIELDS.instanceToken, row.id),
-          webhookSecretEnc: encryptField(deps, secret, FIELDS.instanceWebhookSecret, row.id),
-        },
-      });
-      await auditSecrets(
-        tx,
-        tenantId,
-        actor,
-        { type: 'Instance', id: row.id },
-        [FIELDS.instanceToken, FIELDS.instanceWebhookSecret],
-        'set',
-      );
-      return saved;
-    });
+    instance = await insertInstance(
+      deps,
+      tenantId,
+      actor,
+      { token: created.token, webhookSecret: secret },
+      {
+        providerServerId: server.id,
+        provider: server.provider,
+        name: input.name,
+        externalName: created.name,
+        externalId: created.id ?? null,
+        status: STATUS_OF[created.status],
+        settings: mergeSettings({}, settings) as Prisma.InputJsonValue,
+      },
+    );
   } catch (error) {
     await adapter.deleteInstance(created).catch((cleanup: unknown) => {
       deps.logger?.error({ err: cleanup, externalName: created.name }, 'could not delete the provider instance after a failed insert');
     });
-    if (error instanceof Error && (error as { code?: unknown }).code === 'P2002')
-      throw conflict(`an instance named "${input.name}" already exists`);
+    if (isUniqueViolation(error)) throw conflict(`an instance named "${input.name}" already exists`);
     throw error;
   }
 
@@ -652,8 +666,10 @@ async function syncServer(deps: ProvisioningDeps, server: ProviderServer, result
       data.pairCode = null;
       data.qrExpiresAt = null;
     }
-    // A token reset on the provider's panel would make every webhook fail authentication: follow it.
-    const tokenChanged = match.token !== decryptField(deps.secretBox, instance.tokenEnc, FIELDS.instanceToken, instance.id);
+    // A token reset on the provider's panel would make every webhook fail authentication: follow it
+    // (when the listing reveals tokens at all; Evolution can be configured not to).
+    const tokenChanged =
+      match.token !== '' && match.token !== decryptField(deps.secretBox, instance.tokenEnc, FIELDS.instanceToken, instance.id);
     if (tokenChanged) {
       data.tokenEnc = encryptField(deps, match.token, FIELDS.instanceToken, instance.id);
       changed = true;
@@ -728,45 +744,31 @@ export async function importInstance(
   const adapter = adapterForServer(deps, server);
   const remote = (await upstream(adapter.listInstances())).find((r) => r.name === input.externalName);
   if (!remote) throw notFound('provider instance');
+  if (!remote.token)
+    throw new AppError('UNSUPPORTED', 'the provider server does not reveal this instance’s token, so it cannot be imported', {
+      status: 422,
+    });
   const secret = randomToken();
   await upstream(adapter.configureWebhook(remote, { url: webhookUrl(deps, providerKindOf(server.provider), secret), enabled: true }));
   const instance = await uniquely(
-    deps.db.$transaction(async (tx) => {
-      const row = await tx.instance.create({
-        data: {
-          tenantId,
-          providerServerId: server.id,
-          provider: server.provider,
-          name,
-          externalName: remote.name,
-          externalId: remote.id ?? null,
-          tokenEnc: 'pending',
-          webhookSecretHash: sha256(secret),
-          webhookSecretEnc: 'pending',
-          status: STATUS_OF[remote.state],
-          phoneE164: remote.phoneE164 ?? null,
-          jid: remote.jid ?? null,
-          profileName: remote.profileName ?? null,
-          lastSyncedAt: new Date(),
-        },
-      });
-      const saved = await tx.instance.update({
-        where: { id: row.id, tenantId },
-        data: {
-          tokenEnc: encryptField(deps, remote.token, FIELDS.instanceToken, row.id),
-          webhookSecretEnc: encryptField(deps, secret, FIELDS.instanceWebhookSecret, row.id),
-        },
-      });
-      await auditSecrets(
-        tx,
-        tenantId,
-        actor,
-        { type: 'Instance', id: row.id },
-        [FIELDS.instanceToken, FIELDS.instanceWebhookSecret],
-        'set',
-      );
-      return saved;
-    }),
+    insertInstance(
+      deps,
+      tenantId,
+      actor,
+      { token: remote.token, webhookSecret: secret },
+      {
+        providerServerId: server.id,
+        provider: server.provider,
+        name,
+        externalName: remote.name,
+        externalId: remote.id ?? null,
+        status: STATUS_OF[remote.state],
+        phoneE164: remote.phoneE164 ?? null,
+        jid: remote.jid ?? null,
+        profileName: remote.profileName ?? null,
+        lastSyncedAt: new Date(),
+      },
+    ),
     `an instance named "${name}" already exists`,
   );
   notifyChanged(deps, instance.id);

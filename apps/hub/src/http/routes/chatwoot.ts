@@ -6,9 +6,9 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { HubDeps } from '../../deps.ts';
 import {
+  chatwootConnectionDetail,
   createChatwootConnection,
   deleteChatwootConnection,
-  getChatwootConnection,
   getInboxLink,
   linkInbox,
   listChatwootConnections,
@@ -67,12 +67,7 @@ export async function chatwootRoutes(app: FastifyInstance, deps: HubDeps): Promi
       config: { permission: 'chatwoot:read' },
       schema: { tags, summary: 'One Chatwoot connection', params: idParams, response: { 200: connectionSchema } },
     },
-    async (request) => {
-      const tenantId = request.principal.tenantId;
-      const connection = await getChatwootConnection(deps, tenantId, request.params.id);
-      const linkCount = (await listInboxLinks(deps, tenantId, { chatwootConnectionId: connection.id })).length;
-      return connectionView(deps, { ...connection, linkCount });
-    },
+    async (request) => connectionView(deps, await chatwootConnectionDetail(deps, request.principal.tenantId, request.params.id)),
   );
 
   r.patch(

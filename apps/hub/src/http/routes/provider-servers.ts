@@ -7,8 +7,8 @@ import type { HubDeps } from '../../deps.ts';
 import {
   createProviderServer,
   deleteProviderServer,
-  getProviderServer,
   listProviderServers,
+  providerServerDetail,
   updateProviderServer,
 } from '../../services/provisioning.ts';
 import { providerServerSchema, providerServerView } from '../../services/views.ts';
@@ -63,11 +63,7 @@ export async function providerServerRoutes(app: FastifyInstance, deps: HubDeps):
       config: { permission: 'providers:read' },
       schema: { tags, summary: 'One provider server', params: idParams, response: { 200: providerServerSchema } },
     },
-    async (request) => {
-      const server = await getProviderServer(deps, request.principal.tenantId, request.params.id);
-      const count = await deps.db.instance.count({ where: { tenantId: server.tenantId, providerServerId: server.id, deletedAt: null } });
-      return providerServerView(deps, { ...server, instanceCount: count });
-    },
+    async (request) => providerServerView(deps, await providerServerDetail(deps, request.principal.tenantId, request.params.id)),
   );
 
   r.patch(
