@@ -49,16 +49,6 @@ class Receiver {
   }
 }
 
-const ALL_EVENTS = [
-  'QRCODE_UPDATED',
-  'CONNECTION_UPDATE',
-  'MESSAGES_UPSERT',
-  'MESSAGES_UPDATE',
-  'MESSAGES_EDITED',
-  'MESSAGES_DELETE',
-  'SEND_MESSAGE',
-];
-
 describe('Evolution simulator', () => {
   let sim: EvolutionSimulator;
   const receiver = new Receiver();
@@ -100,7 +90,7 @@ describe('Evolution simulator', () => {
     return { name, token: res.body.hash as string, created: res.body };
   }
 
-  async function openInstance(events: string[] = ALL_EVENTS, webhook: Record<string, unknown> = {}) {
+  async function openInstance(events: string[], webhook: Record<string, unknown> = {}) {
     const inst = await createInstance();
     const set = await call('POST', `/webhook/set/${inst.name}`, inst.token, {
       webhook: { enabled: true, url: receiver.url, base64: true, events, ...webhook },
