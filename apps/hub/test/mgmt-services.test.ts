@@ -367,6 +367,23 @@ describe.each<ProviderName>(['uazapi', 'evolution'])('provisioning on %s', (kind
     expect([bad.status, bad.code]).toEqual([400, 'VALIDATION']);
   });
 
+  it('deletes a provider server once its instances are gone, the deleted ones with it', async () => {
+    const spare = await createProviderServer(deps, tenantId, {
+      provider: PROVIDER_ENUM[kind],
+      name: 'spare',
+      baseUrl: sim.baseUrl,
+      adminToken: sim.adminToken,
+    });
+    const instance = await createInstance(deps, tenantId, { providerServerId: spare.id, name: 'on the spare server' });
+    expect((await rejection(deleteProviderServer(deps, tenantId, spare.id))).status).toBe(409);
+    await deleteInstance(deps, tenantId, instance.id);
+    await deleteProviderServer(deps, tenantId, spare.id);
+    expect(await raw().providerServer.count({ where: { id: spare.id } })).toBe(0);
+    expect(await raw().instance.count({ where: { id: instance.id } })).toBe(0);
+    const audit = await raw().auditLog.findMany({ where: { tenantId, targetId: spare.id }, orderBy: { id: 'asc' } });
+    expect(audit.at(-1)?.metadata).toEqual({ field: 'ProviderServer.adminTokenEnc', change: 'removed' });
+  });
+
   it('keeps other tenants out: their instances and servers are not found', async () => {
     const instance = await createInstance(deps, tenantId, { providerServerId: serverId, name: 'mine' });
     const other = await newTenant(deps, 'other');

@@ -3,24 +3,25 @@
 // and signed webhooks are checked with the inbox's signing secret.
 import type { ChatwootInbox } from '@whatpro/chatwoot';
 import type { ChatwootConnection, ConversationPolicy, InboxLink, SignatureMode } from '@whatpro/db';
-import { AppError, conflict, notFound, randomToken, sha256, validation } from '@whatpro/platform';
+import { conflict, notFound, randomToken, sha256, validation } from '@whatpro/platform';
 import { decryptField } from './instance-context.ts';
 import {
   type Actor,
   auditSecrets,
   chatwootClientFor,
+  checkCredential,
   connectionClient,
   encryptField,
   FIELDS,
   getInstance,
   isCredentialRejected,
+  normalizeBaseUrl,
   notifyChanged,
   type ProvisioningDeps,
   SYSTEM_ACTOR,
   UUID_RE,
   uniquely,
   upstream,
-  upstreamError,
   webhookUrl,
 } from './mgmt.ts';
 
@@ -33,18 +34,14 @@ export interface ChatwootConnectionInput {
   userToken: string;
 }
 
-const normalizeBaseUrl = (url: string) => url.trim().replace(/\/+$/, '');
-
 /** Lists the account's inboxes with the token: refuses a wrong URL, account or token when entered. */
-async function verifyConnection(deps: ProvisioningDeps, input: Omit<ChatwootConnectionInput, 'name'>): Promise<void> {
-  try {
-    await chatwootClientFor(deps, input).listInboxes();
-  } catch (error) {
-    if (isCredentialRejected(error) || (error as { kind?: unknown }).kind === 'not_found') {
-      throw new AppError('CREDENTIALS_REJECTED', `Chatwoot refused the access token for account ${input.accountId}`, { status: 400 });
-    }
-    throw upstreamError(error);
-  }
+function verifyConnection(deps: ProvisioningDeps, input: Omit<ChatwootConnectionInput, 'name'>) {
+  // An account the token cannot see answers 404: for the operator that is the same wrong input.
+  return checkCredential(
+    chatwootClientFor(deps, input).listInboxes(),
+    `Chatwoot refused the access token for account ${input.accountId}`,
+    (error) => isCredentialRejected(error) || (error as { kind?: unknown }).kind === 'not_found',
+  );
 }
 
 export async function createChatwootConnection(

@@ -127,6 +127,25 @@ export function isCredentialRejected(error: unknown): boolean {
   return false;
 }
 
+/**
+ * Makes a cheap call with a credential the operator just entered: a refused credential is their input
+ * error (400), anything else an outage (502/504).
+ */
+export async function checkCredential(
+  call: Promise<unknown>,
+  refusal: string,
+  refused: (error: unknown) => boolean = isCredentialRejected,
+) {
+  try {
+    await call;
+  } catch (error) {
+    if (refused(error)) throw new AppError('CREDENTIALS_REJECTED', refusal, { status: 400 });
+    throw upstreamError(error);
+  }
+}
+
+export const normalizeBaseUrl = (url: string): string => url.trim().replace(/\/+$/, '');
+
 export const isUniqueViolation = (error: unknown): boolean => (error as { code?: unknown } | null)?.code === 'P2002';
 
 /** Runs a write and turns a unique-constraint clash into a 409 that says what clashed. */

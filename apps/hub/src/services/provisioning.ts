@@ -31,11 +31,12 @@ import {
   adapterFor,
   adapterForServer,
   auditSecrets,
+  checkCredential,
   encryptField,
   FIELDS,
   getInstance,
-  isCredentialRejected,
   isUniqueViolation,
+  normalizeBaseUrl,
   notifyChanged,
   type ProvisioningDeps,
   SYSTEM_ACTOR,
@@ -73,18 +74,12 @@ export interface ProviderServerInput {
   adminToken: string;
 }
 
-const normalizeBaseUrl = (url: string) => url.trim().replace(/\/+$/, '');
-
 /** A cheap call with the server credential, so a wrong URL or token is refused when it is entered. */
-async function verifyServer(deps: ProvisioningDeps, provider: ProviderServerInput['provider'], baseUrl: string, adminToken: string) {
-  try {
-    await adapterFor(deps, provider, baseUrl, adminToken).listInstances();
-  } catch (error) {
-    if (isCredentialRejected(error)) {
-      throw new AppError('CREDENTIALS_REJECTED', `the ${provider.toLowerCase()} server refused the admin token`, { status: 400 });
-    }
-    throw upstreamError(error);
-  }
+function verifyServer(deps: ProvisioningDeps, provider: ProviderServerInput['provider'], baseUrl: string, adminToken: string) {
+  return checkCredential(
+    adapterFor(deps, provider, baseUrl, adminToken).listInstances(),
+    `the ${provider.toLowerCase()} server refused the admin token`,
+  );
 }
 
 export async function createProviderServer(
