@@ -23,7 +23,7 @@ export function personFrom(candidates: unknown[], name?: string): SenderRef {
 
 /** The chat a payload belongs to: a group, or the contact seen through its JID candidates. */
 export function chatFrom(candidates: unknown[], name?: string): ChatRef {
-  const first = jidOrUndefined(candidates.find((c) => jidOrUndefined(c) !== undefined));
+  const first = candidates.map(jidOrUndefined).find((j) => j !== undefined);
   if (first && isGroupJid(first)) return name ? { jid: first, isGroup: true, name } : { jid: first, isGroup: true };
   return { ...personFrom(candidates, name), isGroup: false };
 }

@@ -96,7 +96,7 @@ function messageEvent(env: Envelope, data: Rec, fromApi: boolean): MessageEvent 
     ? ownerRef(env.owner, pushName && pushName !== 'Você' ? pushName : undefined)
     : group
       ? personFrom([key.participant, key.participantAlt, key.participantPn, key.participantLid, data.participant], pushName)
-      : { ...personFrom([key.remoteJid, key.remoteJidAlt, key.senderPn, key.senderLid], pushName) };
+      : personFrom([key.remoteJid, key.remoteJidAlt, key.senderPn, key.senderLid], pushName);
 
   const message = asRecord(data.message) ?? {};
   const { content, node } = readContent(
