@@ -1,6 +1,7 @@
 // Everything the Hub's processes share, built once at start-up from the validated environment.
 import { createDb, type Db } from '@whatpro/db';
 import { createLogger, createRedis, type HubEnv, type Logger, type Redis, SecretBox } from '@whatpro/platform';
+import { publishInstanceChanged } from './services/instance-events.ts';
 
 export interface HubDeps {
   env: HubEnv;
@@ -8,6 +9,8 @@ export interface HubDeps {
   redis: Redis;
   logger: Logger;
   secretBox: SecretBox;
+  /** Tells every Hub process that an instance changed, so cached copies are dropped. */
+  onInstanceChanged: (instanceId: string) => void;
 }
 
 export function createDeps(env: HubEnv, logger?: Logger): HubDeps {
@@ -21,6 +24,7 @@ export function createDeps(env: HubEnv, logger?: Logger): HubDeps {
     redis,
     logger: log,
     secretBox: SecretBox.fromSpec(env.SECRET_KEYS),
+    onInstanceChanged: (instanceId) => publishInstanceChanged(redis, instanceId),
   };
 }
 

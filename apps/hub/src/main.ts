@@ -3,6 +3,7 @@
 import { EnvError, hubEnvSchema, loadEnv } from '@whatpro/platform';
 import { buildApp } from './app.ts';
 import { closeDeps, createDeps } from './deps.ts';
+import { startScheduler } from './jobs/scheduler.ts';
 import { createHubWorker } from './worker.ts';
 
 async function main(): Promise<void> {
@@ -24,6 +25,7 @@ async function main(): Promise<void> {
     const { worker } = createHubWorker(deps);
     await worker.start();
     stoppers.push(() => worker.stop());
+    stoppers.push(await startScheduler(deps));
   }
 
   let stopping = false;

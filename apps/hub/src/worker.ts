@@ -5,6 +5,7 @@ import { createInboundHandler } from './flows/inbound.ts';
 import { createOutboundHandlers } from './flows/outbound.ts';
 import { LANE_KINDS } from './flows/payloads.ts';
 import { InstanceContexts } from './services/instance-context.ts';
+import { subscribeInstanceChanged } from './services/instance-events.ts';
 
 export interface WorkerOptions {
   concurrency?: number;
@@ -18,12 +19,14 @@ export interface WorkerOptions {
 }
 
 export function createHubWorker(deps: HubDeps, options: WorkerOptions = {}): { worker: LaneWorker; contexts: InstanceContexts } {
+  // Status, settings and links change elsewhere; drop the cached copy as soon as they do.
   const contexts = new InstanceContexts(deps, {
     providerTimeoutMs: options.providerTimeoutMs ?? 20_000,
     chatwootTimeoutMs: options.chatwootTimeoutMs ?? 15_000,
     fetch: options.fetch,
   });
   const outbound = createOutboundHandlers(deps, contexts, { fetch: options.fetch });
+  const unsubscribe = subscribeInstanceChanged(deps.redis, (id) => contexts.invalidate(id));
   const worker = createLaneWorker({
     db: deps.db,
     redis: deps.redis,
@@ -35,5 +38,10 @@ export function createHubWorker(deps: HubDeps, options: WorkerOptions = {}): { w
     handlers: { [LANE_KINDS.inboundEvent]: createInboundHandler(deps, contexts), ...outbound.handlers },
     onDead: (item) => outbound.onDead(item),
   });
+  const stop = worker.stop.bind(worker);
+  worker.stop = async (opts) => {
+    unsubscribe();
+    await stop(opts);
+  };
   return { worker, contexts };
 }

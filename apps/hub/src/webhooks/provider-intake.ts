@@ -110,7 +110,7 @@ export function registerProviderWebhooks(
         return { accepted, duplicates, queued };
       });
       if (outcome.queued > 0) void wake(deps.redis, { instanceId: instance.id });
-      if (keyed.some((k) => k.event.kind === 'connection')) hooks.onInstanceChanged?.(instance.id);
+      if (keyed.some((k) => k.event.kind === 'connection')) deps.onInstanceChanged(instance.id);
       return reply.code(200).send({ received: parsed.events.length, ...outcome, ignored: parsed.ignored });
     },
   );

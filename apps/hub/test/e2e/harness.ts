@@ -134,8 +134,8 @@ export async function startStack(provider: ProviderName, options: StackOptions =
     async setBehaviour(patch) {
       const current = await raw.instance.findUniqueOrThrow({ where: { id: instance.id } });
       await raw.instance.update({ where: { id: instance.id }, data: { settings: { ...(current.settings as object), ...patch } as never } });
-      // Instance contexts are cached for a few seconds per worker; wait that out.
-      await sleep(5_100);
+      deps.onInstanceChanged(instance.id);
+      await sleep(200);
     },
     async close() {
       await Promise.all(workers.map((w) => w.stop({ graceMs: 500 })));

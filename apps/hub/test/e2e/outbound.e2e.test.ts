@@ -47,7 +47,7 @@ describe.each<ProviderName>(['uazapi', 'evolution'])('outbound through %s', (pro
       ],
     });
     const sent = await waitFor(() => (sentTo(stack, '5511976540002').length === 4 ? sentTo(stack, '5511976540002') : null), 'four sends');
-    expect(sent.map((m) => m.type)).toEqual(['image', 'video', 'document', provider === 'uazapi' ? 'ptt' : 'audio']);
+    expect(sent.map((m) => m.type)).toEqual(['image', 'video', 'document', 'voice']);
     expect(sent[0]?.caption).toBe('segue');
     expect(sent[2]?.fileName).toBe('contrato.pdf');
   });
