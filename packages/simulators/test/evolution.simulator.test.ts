@@ -467,6 +467,47 @@ describe('Evolution simulator', () => {
     });
   });
 
+  it('demo options: pairs on its own after autoConnectMs; fetches URL media like Evolution when asked', async () => {
+    const files = http.createServer((req, res) => (req.url === '/foto.jpg' ? res.writeHead(200).end('JPEG!') : res.writeHead(404).end()));
+    files.listen(0, '127.0.0.1');
+    await once(files, 'listening');
+    const base = `http://127.0.0.1:${(files.address() as AddressInfo).port}`;
+    const demo = await startEvolutionSimulator({ autoConnectMs: 20, fetchMediaUrls: true });
+    try {
+      const post = (path: string, apikey: string, body: unknown) =>
+        fetch(`${demo.baseUrl}${path}`, {
+          method: 'POST',
+          headers: { apikey, 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        }).then(async (r) => ({
+          status: r.status,
+          body: (await r.json()) as { hash: string; key: { id: string }; base64: string; response: { message: string[] } },
+        }));
+      const created = await post('/instance/create', demo.adminToken, {
+        instanceName: 'demo',
+        integration: 'WHATSAPP-BAILEYS',
+        qrcode: true,
+      });
+      for (let i = 0; i < 100 && demo.instance('demo')?.state !== 'open'; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(demo.instance('demo')?.state).toBe('open');
+      expect(demo.instance('demo')?.ownerJid).toMatch(/^55119\d{8}@s\.whatsapp\.net$/);
+      const token = created.body.hash;
+      const sent = await post('/message/sendMedia/demo', token, { number: '5511987654321', mediatype: 'image', media: `${base}/foto.jpg` });
+      expect(sent.status).toBe(201);
+      const media = await post('/chat/getBase64FromMediaMessage/demo', token, { message: { key: { id: sent.body.key.id } } });
+      expect(Buffer.from(media.body.base64, 'base64').toString()).toBe('JPEG!');
+      const missing = await post('/message/sendMedia/demo', token, {
+        number: '5511987654321',
+        mediatype: 'image',
+        media: `${base}/nada.jpg`,
+      });
+      expect(missing).toMatchObject({ status: 400, body: { response: { message: ['Error: Request failed with status code 404'] } } });
+    } finally {
+      await demo.close();
+      files.close();
+    }
+  });
+
   it('logout and delete report connection changes; restart reconnects an open session', async () => {
     const inst = await openInstance(['CONNECTION_UPDATE']);
     const restart = await call('POST', `/instance/restart/${inst.name}`, inst.token);
