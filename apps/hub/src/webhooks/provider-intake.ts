@@ -37,11 +37,7 @@ function chatOf(event: CanonicalEvent) {
   return event.kind === 'connection' ? null : event.chat;
 }
 
-export function registerProviderWebhooks(
-  app: FastifyInstance,
-  deps: HubDeps,
-  hooks: { onInstanceChanged?: (id: string) => void } = {},
-): void {
+export function registerProviderWebhooks(app: FastifyInstance, deps: HubDeps): void {
   app.post<{ Params: { provider: string; secret: string } }>(
     '/webhooks/:provider/:secret',
     { config: { public: true }, schema: { hide: true } },
