@@ -262,8 +262,10 @@ export function createLaneAdmin(db: Db, options: LaneAdminOptions = {}) {
       });
       if (r.count !== 1) throw conflict('the item changed meanwhile; reload it');
     });
+    // Read back before the wake-up, so the answer shows what the operator did, not a worker's next step.
+    const detail = await getItem(target);
     await nudge(item.lane.instanceId);
-    return getItem(target);
+    return detail;
   }
 
   /**
@@ -289,8 +291,10 @@ export function createLaneAdmin(db: Db, options: LaneAdminOptions = {}) {
       });
       if (r.count !== 1) throw conflict('the item changed meanwhile; reload it');
     });
+    // Read back before the wake-up, so the answer shows what the operator did, not a worker's next step.
+    const detail = await getItem(target);
     await nudge(item.lane.instanceId);
-    return getItem(target);
+    return detail;
   }
 
   /**

@@ -1,4 +1,35 @@
-import type { Direction, ExhaustionPolicy, PrismaClient } from '@whatpro/db';
+import type { Direction, ExhaustionPolicy, LaneItemStatus, Prisma, PrismaClient } from '@whatpro/db';
+
+/** The fields of a lane's head item the worker needs; `HEAD_SELECT` reads the same through Prisma. */
+export interface HeadItem {
+  id: string;
+  tenantId: string;
+  seq: bigint;
+  kind: string;
+  payload: Prisma.JsonValue;
+  eventId: string | null;
+  status: LaneItemStatus;
+  attempts: number;
+  deferrals: number;
+  nextAttemptAt: Date | null;
+  startedAt: Date | null;
+  updatedAt: Date;
+}
+
+export const HEAD_SELECT = {
+  id: true,
+  tenantId: true,
+  seq: true,
+  kind: true,
+  payload: true,
+  eventId: true,
+  status: true,
+  attempts: true,
+  deferrals: true,
+  nextAttemptAt: true,
+  startedAt: true,
+  updatedAt: true,
+} satisfies Prisma.LaneItemSelect;
 
 /** A lane this worker leased, with its instance's policy (read in the same statement). */
 export interface ClaimedLane {
@@ -14,6 +45,8 @@ export interface ClaimedLane {
   backoffMaxMs: number;
   minSendIntervalMs: number;
   nextSendAt: Date | null;
+  /** The lane's head at claim time (lowest seq still to run), or null when it has none. */
+  head: HeadItem | null;
 }
 
 interface ClaimRow {
@@ -31,11 +64,23 @@ interface ClaimRow {
   backoffMaxMs: number;
   minSendIntervalMs: number;
   lanesNextSendAt: Date | null;
+  h_id: string | null;
+  h_tenantId: string;
+  h_seq: bigint;
+  h_kind: string;
+  h_payload: Prisma.JsonValue;
+  h_eventId: string | null;
+  h_status: LaneItemStatus;
+  h_attempts: number;
+  h_deferrals: number;
+  h_nextAttemptAt: Date | null;
+  h_startedAt: Date | null;
+  h_updatedAt: Date;
 }
 
 /**
  * Leases up to `limit` ready lanes in one statement: the lanes no other worker holds, whose instance
- * is not paused, oldest-ready first. `SKIP LOCKED` lets any number of workers claim concurrently without
+ * is not paused, oldest-ready first, each returned with its instance's policy and its head item. `SKIP LOCKED` lets any number of workers claim concurrently without
  * waiting on each other, and bumping the fencing token makes every earlier holder's completion stale.
  * This is the package's only raw SQL (Prisma cannot express SKIP LOCKED); every value is a bound
  * parameter of the tagged template.
@@ -79,13 +124,23 @@ export async function claimLanes(
         "leaseExpiresAt" = ${until}::timestamp(3),
         "fencingToken" = l."fencingToken" + 1,
         "updatedAt" = ${at}::timestamp(3)
-    FROM picked, instances AS i
+    FROM picked
+    JOIN instances AS i ON TRUE
+    LEFT JOIN LATERAL (
+      SELECT * FROM lane_items h
+      WHERE h."laneId" = picked.id AND h.status IN ('QUEUED', 'RETRYING', 'UNKNOWN', 'RUNNING')
+      ORDER BY h.seq
+      LIMIT 1
+    ) AS h ON TRUE
     WHERE l.id = picked.id AND i.id = l."instanceId"
     RETURNING l.id::text AS id, l."tenantId"::text AS "tenantId", l."instanceId"::text AS "instanceId",
       l.direction::text AS direction, l."contactKey", l."fencingToken",
       i."inboundMaxAttempts", i."outboundMaxAttempts", i."inboundExhaustion"::text AS "inboundExhaustion",
       i."outboundExhaustion"::text AS "outboundExhaustion", i."backoffBaseMs", i."backoffMaxMs",
-      i."minSendIntervalMs", i."lanesNextSendAt"`;
+      i."minSendIntervalMs", i."lanesNextSendAt",
+      h.id::text AS "h_id", h."tenantId"::text AS "h_tenantId", h.seq AS "h_seq", h.kind AS "h_kind", h.payload AS "h_payload",
+      h."eventId"::text AS "h_eventId", h.status::text AS "h_status", h.attempts AS "h_attempts", h.deferrals AS "h_deferrals",
+      h."nextAttemptAt" AS "h_nextAttemptAt", h."startedAt" AS "h_startedAt", h."updatedAt" AS "h_updatedAt"`;
   return rows.map((r) => {
     const inbound = r.direction === 'INBOUND';
     return {
@@ -101,6 +156,23 @@ export async function claimLanes(
       backoffMaxMs: r.backoffMaxMs,
       minSendIntervalMs: r.minSendIntervalMs,
       nextSendAt: r.lanesNextSendAt,
+      head:
+        r.h_id === null
+          ? null
+          : {
+              id: r.h_id,
+              tenantId: r.h_tenantId,
+              seq: BigInt(r.h_seq),
+              kind: r.h_kind,
+              payload: r.h_payload,
+              eventId: r.h_eventId,
+              status: r.h_status,
+              attempts: r.h_attempts,
+              deferrals: r.h_deferrals,
+              nextAttemptAt: r.h_nextAttemptAt,
+              startedAt: r.h_startedAt,
+              updatedAt: r.h_updatedAt,
+            },
     };
   });
 }

@@ -17,7 +17,7 @@ export interface EnqueueInput {
 interface LaneDelegates {
   lane: {
     createMany(args: Prisma.LaneCreateManyArgs): PromiseLike<unknown>;
-    update(args: Prisma.LaneUpdateArgs): PromiseLike<{ id: string }>;
+    updateManyAndReturn(args: Prisma.LaneUpdateManyAndReturnArgs): PromiseLike<{ id: string }[]>;
   };
   laneItem: { create(args: Prisma.LaneItemCreateArgs): PromiseLike<{ id: string }> };
 }
@@ -47,16 +47,22 @@ export async function enqueue(client: EnqueueClient, input: EnqueueInput): Promi
 async function append(tx: LaneDelegates, input: EnqueueInput): Promise<string> {
   const { tenantId, instanceId, direction, contactKey } = input;
   const now = new Date();
-  // ON CONFLICT DO NOTHING: a concurrent first enqueue for the same contact must not abort the
-  // caller's transaction with a unique violation, which a select-then-insert upsert could.
-  await tx.lane.createMany({ data: [{ tenantId, instanceId, direction, contactKey, readyAt: now }], skipDuplicates: true });
   // Always "ready now": a lane waiting out a backoff gets one spurious claim, which puts it back to
   // its head's time; cheaper than reading the lane first and as safe.
-  const lane = await tx.lane.update({
-    where: { instanceId_direction_contactKey: { instanceId, direction, contactKey }, tenantId },
-    data: { readyAt: now },
-    select: { id: true },
-  });
+  const touch = () =>
+    tx.lane.updateManyAndReturn({
+      where: { instanceId, direction, contactKey, tenantId },
+      data: { readyAt: now },
+      select: { id: true },
+    });
+  let [lane] = await touch();
+  if (!lane) {
+    // First item for this contact. ON CONFLICT DO NOTHING: a concurrent first enqueue must not abort
+    // the caller's transaction with a unique violation, which a select-then-insert upsert could.
+    await tx.lane.createMany({ data: [{ tenantId, instanceId, direction, contactKey, readyAt: now }], skipDuplicates: true });
+    [lane] = await touch();
+  }
+  if (!lane) throw validation('the lane belongs to another tenant');
   const item = await tx.laneItem.create({
     data: { tenantId, laneId: lane.id, kind: input.kind, payload: input.payload, eventId: input.eventId ?? null },
     select: { id: true },

