@@ -112,8 +112,22 @@ describe('lanes across worker processes', () => {
   it('200 lanes × 50 items on 4 processes: every lane in enqueue order, each item exactly once', async () => {
     const run = await startRun(4, { concurrency: 6 });
     const lanes = new Map(Array.from({ length: 200 }, (_, i) => [`c${i}`, 50] as const));
+    // Each webhook-like transaction carries five items of one contact, committed while the workers run.
     await eachLimit([...lanes.keys()], 10, async (contactKey) => {
-      await enqueueLane(run, contactKey, range(50).map(Number), record, () => ({ maxDelayMs: 4 }));
+      for (let from = 0; from < 50; from += 5) {
+        await raw.$transaction(async (tx) => {
+          for (let n = from; n < from + 5; n++) {
+            await enqueue(tx, {
+              ...run.fx,
+              direction: 'INBOUND',
+              contactKey,
+              kind: 'record',
+              payload: { lane: contactKey, n, maxDelayMs: 4 },
+            });
+          }
+        });
+        await wake(record, { instanceId: run.fx.instanceId });
+      }
     });
     await waitFor('10,000 items to succeed', async () => (await succeeded(run)) === 10_000, 150_000);
 

@@ -47,12 +47,24 @@ async function handle(item: HandlerItem): Promise<unknown> {
     await record.rpush(key(`finished:${item.id}`), workerId);
     return { worker: workerId, n: p.n, unknown: item.previousOutcomeUnknown };
   }
+  if (item.previousOutcomeUnknown) {
+    // The previous holder was killed (or fenced out) mid-run: its busy mark will never be cleared.
+    await record.set(key(`busy:${p.lane}`), '0');
+    // Reconcile, as a real handler would: if the killed run got as far as its side effect, do not
+    // repeat it.
+    if (await record.sismember(key('done-items'), item.id)) return { worker: workerId, n: p.n, unknown: true, reconciled: true };
+  }
   // Two runs of one lane at once would show as a counter above one.
   if ((await record.incr(key(`busy:${p.lane}`))) !== 1) await record.rpush(key('overlaps'), `${p.lane}:${p.n}`);
   await record.rpush(key(`runs:${p.lane}`), String(p.n));
   await sleep(Math.random() * (p.maxDelayMs ?? 0));
   await record.decr(key(`busy:${p.lane}`));
-  await record.rpush(key(`done:${p.lane}`), String(p.n));
+  // The side effect and its marker together, so a kill can never leave one without the other.
+  await record
+    .multi()
+    .rpush(key(`done:${p.lane}`), String(p.n))
+    .sadd(key('done-items'), item.id)
+    .exec();
   if (item.previousOutcomeUnknown) await record.rpush(key(`finished:${item.id}`), workerId);
   return { worker: workerId, n: p.n, unknown: item.previousOutcomeUnknown };
 }
