@@ -426,7 +426,11 @@ export function createLaneWorker(options: LaneWorkerOptions): LaneWorker {
         where: { id: lane.instanceId, lanesNextSendAt: seen },
         data: { lanesNextSendAt: new Date(slot + interval) },
       });
-      if (taken.count === 1) return slot;
+      if (taken.count === 1) {
+        // Remembered for the next item of a streak, which would otherwise start from the claim's view.
+        lane.nextSendAt = new Date(slot + interval);
+        return slot;
+      }
       const fresh = await raw.instance.findUnique({ where: { id: lane.instanceId }, select: { lanesNextSendAt: true } });
       seen = fresh?.lanesNextSendAt ?? null;
     }
