@@ -1,21 +1,6 @@
 import type { Direction, ExhaustionPolicy, LaneItemStatus, Prisma, PrismaClient } from '@whatpro/db';
 
-/** The fields of a lane's head item the worker needs; `HEAD_SELECT` reads the same through Prisma. */
-export interface HeadItem {
-  id: string;
-  tenantId: string;
-  seq: bigint;
-  kind: string;
-  payload: Prisma.JsonValue;
-  eventId: string | null;
-  status: LaneItemStatus;
-  attempts: number;
-  deferrals: number;
-  nextAttemptAt: Date | null;
-  startedAt: Date | null;
-  updatedAt: Date;
-}
-
+/** The fields of a lane's head item the worker needs. */
 export const HEAD_SELECT = {
   id: true,
   tenantId: true,
@@ -30,6 +15,8 @@ export const HEAD_SELECT = {
   startedAt: true,
   updatedAt: true,
 } satisfies Prisma.LaneItemSelect;
+
+export type HeadItem = Prisma.LaneItemGetPayload<{ select: typeof HEAD_SELECT }>;
 
 /** A lane this worker leased, with its instance's policy (read in the same statement). */
 export interface ClaimedLane {
