@@ -69,6 +69,9 @@ interface ClaimRow {
  * Leases up to `limit` ready lanes in one statement: the lanes no other worker holds, whose instance
  * is not paused, oldest-ready first, each returned with its instance's policy and its head item. `SKIP LOCKED` lets any number of workers claim concurrently without
  * waiting on each other, and bumping the fencing token makes every earlier holder's completion stale.
+ * Only lanes whose head is a kind this worker handles are taken (or lanes with nothing to do, to clear
+ * them), so workers with different handler sets can share the tables: separate inbound and outbound
+ * pools, or old and new versions during a rolling deploy. The status list mirrors PENDING_STATUSES.
  * This is the package's only raw SQL (Prisma cannot express SKIP LOCKED); every value is a bound
  * parameter of the tagged template.
  */
@@ -80,6 +83,7 @@ export interface ClaimScope {
 export async function claimLanes(
   raw: PrismaClient,
   workerId: string,
+  kinds: string[],
   limit: number,
   now: number,
   leaseMs: number,
@@ -92,9 +96,15 @@ export async function claimLanes(
   const instanceIds = scope.instanceIds ?? [];
   const rows = await raw.$queryRaw<ClaimRow[]>`
     WITH picked AS (
-      SELECT c.id
+      SELECT c.id, head.id AS "headId"
       FROM lanes c
       JOIN instances i ON i.id = c."instanceId"
+      LEFT JOIN LATERAL (
+        SELECT x.id, x.kind FROM lane_items x
+        WHERE x."laneId" = c.id AND x.status IN ('QUEUED', 'RETRYING', 'UNKNOWN', 'RUNNING')
+        ORDER BY x.seq
+        LIMIT 1
+      ) AS head ON TRUE
       WHERE c."readyAt" <= ${at}::timestamp(3)
         AND c."leaseOwner" IS NULL
         AND NOT c.blocked
@@ -102,6 +112,7 @@ export async function claimLanes(
         AND i."deletedAt" IS NULL
         AND (cardinality(${tenantIds}::uuid[]) = 0 OR c."tenantId" = ANY(${tenantIds}::uuid[]))
         AND (cardinality(${instanceIds}::uuid[]) = 0 OR c."instanceId" = ANY(${instanceIds}::uuid[]))
+        AND (head.id IS NULL OR head.kind = ANY(${kinds}::text[]))
       ORDER BY c."readyAt"
       LIMIT ${limit}::int
       FOR UPDATE OF c SKIP LOCKED
@@ -113,12 +124,7 @@ export async function claimLanes(
         "updatedAt" = ${at}::timestamp(3)
     FROM picked
     JOIN instances AS i ON TRUE
-    LEFT JOIN LATERAL (
-      SELECT * FROM lane_items h
-      WHERE h."laneId" = picked.id AND h.status IN ('QUEUED', 'RETRYING', 'UNKNOWN', 'RUNNING')
-      ORDER BY h.seq
-      LIMIT 1
-    ) AS h ON TRUE
+    LEFT JOIN lane_items AS h ON h.id = picked."headId"
     WHERE l.id = picked.id AND i.id = l."instanceId"
     RETURNING l.id::text AS id, l."tenantId"::text AS "tenantId", l."instanceId"::text AS "instanceId",
       l.direction::text AS direction, l."contactKey", l."fencingToken",

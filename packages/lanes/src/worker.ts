@@ -93,6 +93,7 @@ export function createLaneWorker(options: LaneWorkerOptions): LaneWorker {
   const now = options.now ?? Date.now;
   const random = options.random ?? Math.random;
   const handlers = options.handlers;
+  const kinds = Object.keys(handlers);
   const scope = options.scope ?? {};
   const scopeWhere: Prisma.LaneWhereInput = {
     ...(scope.tenantIds?.length ? { tenantId: { in: scope.tenantIds } } : {}),
@@ -135,7 +136,7 @@ export function createLaneWorker(options: LaneWorkerOptions): LaneWorker {
       const want = concurrency - inFlight.size;
       let lanes: ClaimedLane[];
       try {
-        lanes = await claimLanes(raw, workerId, want, now(), leaseMs, scope);
+        lanes = await claimLanes(raw, workerId, kinds, want, now(), leaseMs, scope);
       } catch (err) {
         logger.warn({ err, workerId }, 'lane claim failed; retrying on the next poll');
         return;
@@ -229,7 +230,9 @@ export function createLaneWorker(options: LaneWorkerOptions): LaneWorker {
   /** Runs one head item; returns the next head when the lease was kept for it, 'done' otherwise. */
   async function processItem(run: Run, head: HeadItem, mayKeep: boolean): Promise<HeadItem | 'done'> {
     const { lane } = run;
-    if (head.nextAttemptAt && head.nextAttemptAt.getTime() > now()) {
+    // Not ours to run (a streak reached an item of another kind): leave it for a worker that can.
+    const handler = handlers[head.kind];
+    if (!handler || (head.nextAttemptAt && head.nextAttemptAt.getTime() > now())) {
       await settle(run);
       return 'done';
     }
@@ -274,22 +277,13 @@ export function createLaneWorker(options: LaneWorkerOptions): LaneWorker {
       if (run.controller.signal.aborted) return 'done';
     }
 
-    const item = toHandlerItem(lane, head);
-    const outcome = await runHandler(item, run.controller.signal);
-    return complete(run, head, startedAt, outcome, mayKeep);
-  }
-
-  async function runHandler(item: HandlerItem, signal: AbortSignal): Promise<Outcome> {
-    const handler = handlers[item.kind];
-    if (!handler) {
-      const error = Object.assign(new Error(`no handler for lane item kind "${item.kind}"`), { code: 'NO_HANDLER', retryable: false });
-      return { ok: false, error };
-    }
+    let outcome: Outcome;
     try {
-      return { ok: true, result: await handler(item, { signal }) };
+      outcome = { ok: true, result: await handler(toHandlerItem(lane, head), { signal: run.controller.signal }) };
     } catch (error) {
-      return { ok: false, error };
+      outcome = { ok: false, error };
     }
+    return complete(run, head, startedAt, outcome, mayKeep);
   }
 
   async function complete(run: Run, head: HeadItem, startedAt: number, outcome: Outcome, mayKeep: boolean): Promise<HeadItem | 'done'> {
@@ -399,7 +393,7 @@ export function createLaneWorker(options: LaneWorkerOptions): LaneWorker {
       // the condition rides on the update itself, so a streak costs no extra read. Policy edits apply
       // from the lane's next claim.
       let keep = false;
-      if (opts.keep && readyAt !== null && readyAt <= t) {
+      if (opts.keep && next && handlers[next.kind] && readyAt !== null && readyAt <= t) {
         const kept = await tx.lane.updateMany({ where: { id: lane.id, instance: { is: { lanesPaused: false, deletedAt: null } } }, data });
         keep = kept.count === 1;
       }
@@ -493,7 +487,13 @@ export function createLaneWorker(options: LaneWorkerOptions): LaneWorker {
   async function reap(): Promise<number> {
     const cutoff = new Date(now());
     const expired = await raw.lane.findMany({
-      where: { ...scopeWhere, leaseOwner: { not: null }, leaseExpiresAt: { lt: cutoff } },
+      // Only lanes whose running item is a kind this worker handles: its onDead and its policy apply.
+      where: {
+        ...scopeWhere,
+        leaseOwner: { not: null },
+        leaseExpiresAt: { lt: cutoff },
+        items: { none: { status: 'RUNNING', kind: { notIn: kinds } } },
+      },
       take: 100,
       select: {
         id: true,

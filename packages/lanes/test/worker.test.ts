@@ -248,12 +248,24 @@ describe('lane worker', () => {
     expect(lane.blocked).toBe(false);
   });
 
-  it('marks an item with no handler for its kind dead at once', async () => {
+  it('leaves an item of a kind it cannot handle to a worker that can, in lane order', async () => {
     const fx = await createFixture(db);
-    startWorker(fx, { record: async () => null });
-    const [id] = await fillLane(db, fx, { contactKey: 'nk', kind: 'mystery' }, 1);
-    await waitFor('the item to die', async () => (await statusOf(id as string)) === 'DEAD');
-    expect(await raw.laneItem.findUniqueOrThrow({ where: { id } })).toMatchObject({ lastErrorCode: 'NO_HANDLER', attempts: 1 });
+    const recordRuns: number[] = [];
+    const mysteryRuns: number[] = [];
+    startWorker(fx, { record: async (it) => recordRuns.push((it.payload as { n: number }).n) });
+    const [first] = await fillLane(db, fx, { contactKey: 'nk', kind: 'mystery' }, 1, () => ({ n: 0 }));
+    const [second] = await fillLane(db, fx, { contactKey: 'nk', kind: 'record' }, 1, () => ({ n: 1 }));
+    await sleep(300);
+    // The record worker never claims a lane whose head it cannot run, and never kills that head.
+    expect(recordRuns).toEqual([]);
+    expect(await statusOf(first as string)).toBe('QUEUED');
+    expect(await statusOf(second as string)).toBe('QUEUED');
+
+    startWorker(fx, { mystery: async (it) => mysteryRuns.push((it.payload as { n: number }).n) });
+    await waitFor('both items', allFinal(fx.tenantId, 2));
+    expect(mysteryRuns).toEqual([0]);
+    expect(recordRuns).toEqual([1]);
+    expect(await raw.laneItem.findUniqueOrThrow({ where: { id: first } })).toMatchObject({ status: 'SUCCEEDED', attempts: 1 });
   });
 
   it('defers on LaneDeferral without counting attempts', async () => {
@@ -396,7 +408,14 @@ describe('lane worker', () => {
     const [id, next] = await fillLane(db, fx, { contactKey: 'poison', direction: 'OUTBOUND' }, 2);
     await backdate(fx);
     await waitFor('the first run', async () => started === 1);
-    const reaper = createLaneWorker({ db, handlers: {}, scope: { tenantIds: [fx.tenantId] }, onDead: (item) => void dead.push(item) });
+    const reaper = createLaneWorker({
+      db,
+      handlers: { record: async () => null },
+      scope: { tenantIds: [fx.tenantId] },
+      onDead: (item) => void dead.push(item),
+    });
+    // A worker without a handler for the running item's kind leaves its lease alone.
+    expect(await createLaneWorker({ db, handlers: { other: async () => null }, scope: { tenantIds: [fx.tenantId] } }).reap()).toBe(0);
     expect(await reaper.reap()).toBe(1);
     release();
     expect(await raw.laneItem.findUniqueOrThrow({ where: { id } })).toMatchObject({ status: 'DEAD', lastErrorCode: 'LEASE_LOST' });
