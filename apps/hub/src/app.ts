@@ -33,12 +33,18 @@ export async function buildApp(deps: HubDeps, options: BuildAppOptions = {}): Pr
     requestIdHeader: false,
     bodyLimit: deps.env.WEBHOOK_BODY_LIMIT_BYTES,
     trustProxy: true,
-    disableRequestLogging: deps.env.NODE_ENV === 'test',
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
+  // On shutdown, requests still in flight finish, but their keep-alive connections must not hold the
+  // server open until the keep-alive timeout: answer them with `Connection: close`.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    if (closing) reply.header('connection', 'close');
   });
   registerErrorHandling(app);
   // Before any route: every route declares public or a permission, and every request is checked.

@@ -125,6 +125,58 @@ describe('provider webhook intake', () => {
   });
 });
 
+describe('evolution webhook intake', () => {
+  const evoFixture = JSON.parse(
+    readFileSync(
+      path.resolve(
+        path.dirname(fileURLToPath(import.meta.url)),
+        '../../../../shared/contracts/evolution/fixtures/messages-upsert-text.json',
+      ),
+      'utf8',
+    ),
+  );
+  const evoSecret = randomToken();
+  const evoToken = `evo-token-${randomUUID()}`;
+  const body = (apikey: string | null, id: string) => ({
+    ...evoFixture,
+    instance: 'evo-intake',
+    apikey,
+    data: { ...evoFixture.data, key: { ...evoFixture.data.key, id } },
+  });
+
+  beforeAll(async () => {
+    const raw = deps.db.$unguarded('test setup');
+    const tenant = await raw.tenant.create({ data: { name: 'evo intake', slug: `evo-intake-${randomUUID()}` } });
+    const server = await raw.providerServer.create({
+      data: { tenantId: tenant.id, provider: 'EVOLUTION', name: 's', baseUrl: 'http://127.0.0.1:9', adminTokenEnc: 'x' },
+    });
+    const id = randomUUID();
+    await raw.instance.create({
+      data: {
+        id,
+        tenantId: tenant.id,
+        providerServerId: server.id,
+        provider: 'EVOLUTION',
+        name: 'evo',
+        externalName: 'evo-intake',
+        tokenEnc: deps.secretBox.encrypt(evoToken, { field: 'Instance.tokenEnc', rowId: id }),
+        webhookSecretHash: sha256(evoSecret),
+        webhookSecretEnc: deps.secretBox.encrypt(evoSecret, { field: 'Instance.webhookSecretEnc', rowId: id }),
+      },
+    });
+  });
+
+  it('accepts a payload whose apikey Evolution does not expose, and refuses a different one', async () => {
+    const hidden = await post(`/webhooks/evolution/${evoSecret}`, body(null, 'EVO0001'));
+    expect(hidden.statusCode).toBe(200);
+    expect(hidden.json()).toMatchObject({ accepted: 1 });
+    const right = await post(`/webhooks/evolution/${evoSecret}`, body(evoToken, 'EVO0002'));
+    expect(right.json()).toMatchObject({ accepted: 1 });
+    const wrong = await post(`/webhooks/evolution/${evoSecret}`, body('not-the-token', 'EVO0003'));
+    expect(wrong.statusCode).toBe(401);
+  });
+});
+
 describe('chatwoot webhook intake', () => {
   it('answers an unknown secret with 404 and a bad signature with 401, both as JSON', async () => {
     const unknown = await post(`/webhooks/chatwoot/${randomToken()}`, { event: 'message_created' });

@@ -6,11 +6,18 @@ export interface DbOptions {
   url: string;
   /** Pool size per process. */
   max?: number;
+  /** How long a query waits for a free pooled connection before failing. */
+  connectionTimeoutMs?: number;
 }
 
 export function createPrismaClient(options: DbOptions): PrismaClient {
   return new PrismaClient({
-    adapter: new PrismaPg({ connectionString: options.url, max: options.max ?? 10 }),
+    // A bounded wait for a pooled connection: an exhausted pool fails a request instead of hanging it.
+    adapter: new PrismaPg({
+      connectionString: options.url,
+      max: options.max ?? 10,
+      connectionTimeoutMillis: options.connectionTimeoutMs ?? 10_000,
+    }),
   });
 }
 

@@ -64,6 +64,7 @@ export async function startStack(provider: ProviderName, options: StackOptions =
   const deps = testDeps({ HUB_PUBLIC_URL: 'http://127.0.0.1:1' });
   const app = await buildApp(deps);
   await app.listen({ host: '127.0.0.1', port: 0 });
+
   const address = app.server.address();
   const hubUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
   // Provisioning builds webhook URLs from the public URL, known only once the port is.
@@ -139,8 +140,9 @@ export async function startStack(provider: ProviderName, options: StackOptions =
     },
     async close() {
       await Promise.all(workers.map((w) => w.stop({ graceMs: 500 })));
-      await app.close();
+      // The simulators first: they stop calling a Hub that is going away.
       await Promise.all([sim.close(), chatwoot.close()]);
+      await app.close();
       await closeDeps(deps);
     },
   };
