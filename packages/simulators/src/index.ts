@@ -1,4 +1,4 @@
-export type * from './types.ts';
 export * from './chatwoot/index.ts';
-export * from './uazapi/index.ts';
 export * from './evolution/index.ts';
+export type * from './types.ts';
+export * from './uazapi/index.ts';

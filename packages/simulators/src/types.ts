@@ -75,7 +75,13 @@ export interface InboundMessageInput {
   lid?: string;
   pushName?: string;
   text?: string;
-  media?: { kind: 'image' | 'video' | 'audio' | 'voice' | 'document' | 'sticker'; mimeType: string; data: Buffer; fileName?: string; caption?: string };
+  media?: {
+    kind: 'image' | 'video' | 'audio' | 'voice' | 'document' | 'sticker';
+    mimeType: string;
+    data: Buffer;
+    fileName?: string;
+    caption?: string;
+  };
   location?: { latitude: number; longitude: number; name?: string };
   contact?: { name: string; phone: string };
   reaction?: { targetId: string; emoji: string };
