@@ -148,14 +148,14 @@ async function main() {
     let n = 0;
     timer = setInterval(async () => {
       n++;
-      for (const { sim, instance } of instances) {
+      for (const { sim, instance, link } of instances) {
         try {
           await sim.receive(instance.externalName, {
             from: '+5511987654321',
             pushName: 'Maria (demo)',
             text: `Olá! Mensagem de teste nº ${n}`,
           });
-          const conversation = chatwoot.conversations().at(-1);
+          const conversation = chatwoot.conversations().findLast((c) => c.inboxId === link.inboxId);
           if (conversation) await chatwoot.agentReply(conversation.id, { content: `**Oi, Maria!** Resposta nº ${n}.` });
         } catch (error) {
           console.error('demo traffic:', (error as Error).message);

@@ -72,6 +72,8 @@ interface RequestLike {
   headers?: Record<string, unknown>;
 }
 
+const SERIALIZED = new Set(['req', 'res', 'err', 'error']);
+
 export interface LoggerConfig {
   level?: string;
   name?: string;
@@ -86,7 +88,11 @@ export function createLogger(config: LoggerConfig = {}, destination?: Destinatio
     base: config.name ? { service: config.name } : {},
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: {
-      log: (object) => redact(object) as Record<string, unknown>,
+      // pino runs this before the serializers: leave their keys to them (they keep only safe fields).
+      log: (object) =>
+        Object.fromEntries(
+          Object.entries(object).map(([key, value]) => [key, SERIALIZED.has(key) ? value : isSecretKey(key) ? REDACTED : redact(value)]),
+        ),
     },
     serializers: {
       req: (req: RequestLike) => ({

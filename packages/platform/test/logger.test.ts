@@ -85,5 +85,13 @@ describe('request serialisation', () => {
     const line = JSON.parse(lines[0] as string);
     expect(line.req).toEqual({ id: 'r1', method: 'POST', url: '/webhooks/evolution/[redacted]', userAgent: 'ua' });
     expect(lines[0]).not.toContain('very-secret');
+    // A Fastify reply's status code is a prototype getter: the serializer must still see it.
+    class Reply {
+      get statusCode() {
+        return 201;
+      }
+    }
+    logger.info({ res: new Reply(), responseTime: 3 }, 'request completed');
+    expect(JSON.parse(lines[1] as string).res).toEqual({ statusCode: 201 });
   });
 });
