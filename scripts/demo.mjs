@@ -1,7 +1,11 @@
 #!/usr/bin/env node
 // `npm run demo`: the whole product on this machine, with simulated Uazapi, Evolution and Chatwoot.
-// Thin launcher: the work is in apps/hub/scripts/demo.ts (TypeScript, run through tsx).
-import { spawn } from 'node:child_process';
+// Thin launcher: it generates the Prisma client (a fresh clone has none), then runs
+// apps/hub/scripts/demo.ts through tsx.
+import { spawn, spawnSync } from 'node:child_process';
+
+const generate = spawnSync('npm', ['run', '-s', 'db:generate'], { stdio: ['ignore', 'ignore', 'inherit'] });
+if (generate.status !== 0) process.exit(generate.status ?? 1);
 
 const child = spawn(process.execPath, ['--no-warnings', '--import', 'tsx', 'apps/hub/scripts/demo.ts', ...process.argv.slice(2)], {
   stdio: 'inherit',

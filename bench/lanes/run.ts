@@ -5,15 +5,14 @@
 //                   BENCH_PACED_RATE says otherwise → enqueue-to-start latency p50/p95/p99
 // Latency is from the enqueue's commit (measured here) to the attempt's start (written by the worker).
 // Writes bench/results/lanes.json. See bench/README.md.
-import { type ChildProcess, fork, spawnSync } from 'node:child_process';
+import { type ChildProcess, fork } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createDb } from '@whatpro/db';
+import { createDb, recreateDatabase } from '@whatpro/db';
 import { enqueue, wake } from '@whatpro/lanes';
 import { createRedis } from '@whatpro/platform';
-import pg from 'pg';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
@@ -27,18 +26,6 @@ const ENQUEUERS = Number(env.BENCH_ENQUEUERS ?? 16);
 const DATABASE_URL = env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/whatpro_bench_lanes';
 const REDIS_URL = env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/3';
 const REDIS_KEY_PREFIX = 'whatpro-bench:';
-
-async function resetDatabase(): Promise<void> {
-  const url = new URL(DATABASE_URL);
-  const name = url.pathname.slice(1);
-  url.pathname = '/postgres';
-  const admin = new pg.Client({ connectionString: url.toString() });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
-  await admin.end();
-  const migrate = spawnSync('npm', ['run', '-s', 'db:migrate'], { cwd: root, env: { ...env, DATABASE_URL }, encoding: 'utf8' });
-  if (migrate.status !== 0) throw new Error(`migrations failed:\n${migrate.stdout}\n${migrate.stderr}`);
-}
 
 const db = createDb({ url: DATABASE_URL, max: ENQUEUERS + 4 });
 const raw = db.$unguarded('bench');
@@ -148,7 +135,7 @@ async function latencies(fx: Fx, committed: Map<string, number>) {
 const round = (x: number, digits = 0) => Number(x.toFixed(digits));
 
 async function main() {
-  await resetDatabase();
+  await recreateDatabase(DATABASE_URL);
   const fx = await fixture();
   const workers = await startWorkers();
   const total = LANES * ITEMS;

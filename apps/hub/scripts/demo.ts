@@ -1,14 +1,13 @@
 // Demo mode: a fresh database, the simulators, the Hub (API + workers), one linked and paired instance
 // per provider, and the login printed. Keys and the demo password persist in .demo/demo.env so the
 // printed login stays the same between runs.
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { recreateDatabase } from '@whatpro/db';
 import { hubEnvSchema, loadEnv } from '@whatpro/platform';
 import { startChatwootSimulator, startEvolutionSimulator, startUazapiSimulator } from '@whatpro/simulators';
-import pg from 'pg';
 import { buildApp } from '../src/app.ts';
 import { closeDeps, createDeps } from '../src/deps.ts';
 import {
@@ -60,28 +59,11 @@ function demoEnv(): Record<string, string> {
   };
 }
 
-async function resetDatabase(url: string) {
-  const u = new URL(url);
-  const name = u.pathname.slice(1);
-  u.pathname = '/postgres';
-  const admin = new pg.Client({ connectionString: u.toString() });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
-  await admin.end();
-}
-
-function run(cmd: string, args: string[], env: Record<string, string>) {
-  const result = spawnSync(cmd, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit'] });
-  if (result.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed`);
-}
-
 async function main() {
   const env = demoEnv();
   Object.assign(process.env, env);
   console.log('› preparing the demo database (whatpro_demo, reset on every start)');
-  await resetDatabase(env.DATABASE_URL as string);
-  run('npm', ['run', '-s', 'db:generate'], env);
-  run('npm', ['run', '-s', 'db:migrate'], env);
+  await recreateDatabase(env.DATABASE_URL as string, { ...process.env, ...env });
 
   const hubEnv = loadEnv(hubEnvSchema, process.env);
   const deps = createDeps(hubEnv);

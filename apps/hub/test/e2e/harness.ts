@@ -7,6 +7,7 @@ import { createLaneAdmin, type LaneWorker } from '@whatpro/lanes';
 import type { ProviderSimulator } from '@whatpro/simulators';
 import { type ChatwootSimulator, startChatwootSimulator, startEvolutionSimulator, startUazapiSimulator } from '@whatpro/simulators';
 import type { FastifyInstance } from 'fastify';
+import { ChatwootRequestValidator } from '../../../../packages/chatwoot/test/openapi-validator.ts';
 import { buildApp } from '../../src/app.ts';
 import { closeDeps, type HubDeps } from '../../src/deps.ts';
 import {
@@ -162,3 +163,14 @@ export async function conversationFor(stack: Stack, sourceId: string, timeoutMs?
 
 /** Messages of a conversation that are not private notes, oldest first. */
 export const publicMessages = (stack: Stack, conversationId: number) => stack.chatwoot.messages(conversationId).filter((m) => !m.private);
+
+/** Every request the Hub sent the Chatwoot simulator that Chatwoot's OpenAPI document does not allow. */
+export async function invalidChatwootRequests(stack: Stack): Promise<string[]> {
+  const validator = await ChatwootRequestValidator.load();
+  const requests = stack.chatwoot.requests({ path: /^\/(api|public)\// });
+  if (requests.length === 0) return ['no Chatwoot request was recorded'];
+  return requests
+    .map((req) => ({ req, result: validator.validate(req) }))
+    .filter(({ result }) => result.errors.length > 0 || !result.operation)
+    .map(({ req, result }) => `${req.method} ${req.path}: ${result.errors.join('; ') || 'no such operation'}`);
+}
