@@ -81,7 +81,7 @@ export function createInboundHandler(deps: Pick<HubDeps, 'db' | 'logger'>, conte
       const recent = await cw.client.listMessages(thread.conversationId);
       const found = recent.find((m) => m.sourceId === event.messageId);
       if (found) {
-        await recordInbound(scope, event, found.id, thread);
+        await recordInbound(scope, item.contactKey, event, found.id, thread);
         return { reconciled: true, chatwootMessageId: found.id };
       }
     }
@@ -107,12 +107,13 @@ export function createInboundHandler(deps: Pick<HubDeps, 'db' | 'logger'>, conte
       attachments,
       isVoiceMessage: desk.attachment?.voice || undefined,
     });
-    await recordInbound(scope, event, created.id, thread);
+    await recordInbound(scope, item.contactKey, event, created.id, thread);
     return { chatwootMessageId: created.id, conversationId: thread.conversationId };
   }
 
   async function recordInbound(
     scope: { tenantId: string; instanceId: string },
+    contactKey: string,
     event: MessageEvent,
     chatwootMessageId: number,
     thread: DeskThread,
@@ -125,6 +126,7 @@ export function createInboundHandler(deps: Pick<HubDeps, 'db' | 'logger'>, conte
           providerMessageId: event.messageId,
           chatwootMessageId,
           chatwootConversationId: thread.conversationId,
+          contactKey,
           status: event.fromMe ? 'SENT' : 'DELIVERED',
         },
       ],

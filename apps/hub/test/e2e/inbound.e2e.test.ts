@@ -214,6 +214,23 @@ describe.each<ProviderName>(['uazapi', 'evolution'])('inbound through %s', (prov
     await waitFor(() => publicMessages(stack, conv.id).some((m) => m.content === 'depois'), 'the next message', 30_000);
   });
 
+  it('shows the contact typing in Chatwoot through the public API', async () => {
+    const from = '+5511987650011';
+    await stack.sim.receive(stack.instanceName, { from, text: 'vou digitar' });
+    const conv = await conversationFor(stack, '5511987650011');
+    await waitFor(() => publicMessages(stack, conv.id).length === 1, 'the first message');
+    const typing = () =>
+      stack.chatwoot.requests({
+        path: new RegExp(`/public/api/v1/inboxes/[^/]+/contacts/5511987650011/conversations/${conv.id}/toggle_typing`),
+      });
+    await stack.sim.typing(stack.instanceName, from, 'composing');
+    const on = await waitFor(() => typing()[0], 'typing on');
+    expect(JSON.stringify(on.body)).toContain('"typing_status":"on"');
+    await stack.sim.typing(stack.instanceName, from, 'paused');
+    const off = await waitFor(() => typing()[1], 'typing off');
+    expect(JSON.stringify(off.body)).toContain('"typing_status":"off"');
+  });
+
   it('sent Chatwoot only requests its OpenAPI document allows (named exceptions aside)', async () => {
     expect(await invalidChatwootRequests(stack)).toEqual([]);
   });

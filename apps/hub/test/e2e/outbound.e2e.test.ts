@@ -101,6 +101,25 @@ describe.each<ProviderName>(['uazapi', 'evolution'])('outbound through %s', (pro
     expect(deletion.targetId).toBe(sent?.messageId);
   });
 
+  it('shows typing before a text and marks the chat read when asked to', async () => {
+    await stack.setBehaviour({ typingBeforeSendMs: 1200, markReadOnReply: true });
+    try {
+      const conv = await openConversation(stack, '+5511976540010', 'tem alguém?');
+      const contactMessage = publicMessages(stack, conv.id)[0]!;
+      await stack.chatwoot.agentReply(conv.id, { content: 'sim, aqui' });
+      await waitFor(() => sentTo(stack, '5511976540010').length === 1, 'the send');
+      const sendRequest = stack.sim.requests({ method: 'POST' }).find((r) => JSON.stringify(r.body).includes('sim, aqui'));
+      expect(JSON.stringify(sendRequest?.body)).toContain('"delay":1200');
+      const markRead = await waitFor(
+        () => stack.sim.requests({ path: provider === 'uazapi' ? /\/message\/markread|\/chat\/read/ : /\/chat\/markMessageAsRead/ }).at(-1),
+        'a mark-read call',
+      );
+      expect(JSON.stringify(markRead.body)).toContain(contactMessage.sourceId as string);
+    } finally {
+      await stack.setBehaviour({ typingBeforeSendMs: 0, markReadOnReply: false });
+    }
+  });
+
   it('relays agent typing as WhatsApp presence, and ignores typing of private notes', async () => {
     const conv = await openConversation(stack, '+5511976540006');
     const presence = () => stack.sim.requests({ path: provider === 'uazapi' ? /\/message\/presence/ : /\/chat\/sendPresence/ });
