@@ -4,13 +4,13 @@
 import type { ChatwootInbox } from '@whatpro/chatwoot';
 import type { ChatwootConnection, ConversationPolicy, InboxLink, SignatureMode } from '@whatpro/db';
 import { conflict, notFound, randomToken, sha256, validation } from '@whatpro/platform';
-import { decryptField } from './instance-context.ts';
 import {
   type Actor,
   auditSecrets,
   chatwootClientFor,
   checkCredential,
   connectionClient,
+  decryptField,
   encryptField,
   FIELDS,
   getInstance,

@@ -1,12 +1,13 @@
 // Everything a flow needs about one instance: its row, decrypted credentials, the provider adapter,
 // its behaviour, and its Chatwoot inbox link with a ready client. Cached briefly per process because
-// every lane item asks for it and instances change rarely; secrets stay in memory only.
-import { ChatwootClient } from '@whatpro/chatwoot';
+// every lane item asks for it and instances change rarely; secrets stay in memory only. The clients
+// come from the same builders the management services use (mgmt.ts).
+import type { ChatwootClient } from '@whatpro/chatwoot';
 import type { InboxLink, Instance } from '@whatpro/db';
 import { type InstanceBehaviour, type InstanceCredentials, type ProviderAdapter, parseBehaviour } from '@whatpro/domain';
-import { AppError, type SecretBox } from '@whatpro/platform';
-import { createProviderAdapter } from '@whatpro/providers';
+import { AppError } from '@whatpro/platform';
 import type { HubDeps } from '../deps.ts';
+import { adapterForServer, connectionClient, credentialsOf } from './mgmt.ts';
 
 export interface ChatwootLink {
   link: InboxLink;
@@ -25,20 +26,16 @@ export interface InstanceContext {
 
 const TTL_MS = 5_000;
 
-export const providerKindOf = (p: Instance['provider']): 'uazapi' | 'evolution' => (p === 'UAZAPI' ? 'uazapi' : 'evolution');
-
-export function decryptField(box: SecretBox, value: string, field: string, rowId: string): string {
-  return box.decrypt(value, { field, rowId });
-}
-
 export class InstanceContexts {
   private readonly cache = new Map<string, { at: number; value: Promise<InstanceContext> }>();
+  private readonly clients: Pick<HubDeps, 'secretBox'> & { providerTimeoutMs?: number; chatwootTimeoutMs?: number; fetch?: typeof fetch };
 
   constructor(
     private readonly deps: Pick<HubDeps, 'db' | 'secretBox'>,
-    private readonly options: { providerTimeoutMs?: number; chatwootTimeoutMs?: number; fetch?: typeof fetch } = {},
-  ) {}
-
+    options: { providerTimeoutMs?: number; chatwootTimeoutMs?: number; fetch?: typeof fetch } = {},
+  ) {
+    this.clients = { secretBox: deps.secretBox, ...options };
+  }
   /** Drops the cached context (after settings, link or credential changes). */
   invalidate(instanceId: string): void {
     this.cache.delete(instanceId);
@@ -62,38 +59,16 @@ export class InstanceContexts {
     });
     if (!instance || instance.deletedAt)
       throw new AppError('INSTANCE_GONE', `instance ${instanceId} no longer exists`, { retryable: false });
-    const box = this.deps.secretBox;
     const { providerServer, inboxLink, ...row } = instance;
-    const adapter = createProviderAdapter(providerKindOf(row.provider), {
-      baseUrl: providerServer.baseUrl,
-      adminToken: decryptField(box, providerServer.adminTokenEnc, 'ProviderServer.adminTokenEnc', providerServer.id),
-      timeoutMs: this.options.providerTimeoutMs,
-      fetch: this.options.fetch,
-    });
     let chatwoot: ChatwootLink | null = null;
     if (inboxLink) {
       const { connection, ...link } = inboxLink;
-      chatwoot = {
-        link,
-        inboxId: link.inboxId,
-        inboxIdentifier: link.inboxIdentifier,
-        client: new ChatwootClient({
-          baseUrl: connection.baseUrl,
-          accountId: connection.accountId,
-          userToken: decryptField(box, connection.userTokenEnc, 'ChatwootConnection.userTokenEnc', connection.id),
-          timeoutMs: this.options.chatwootTimeoutMs,
-          fetch: this.options.fetch,
-        }),
-      };
+      chatwoot = { link, inboxId: link.inboxId, inboxIdentifier: link.inboxIdentifier, client: connectionClient(this.clients, connection) };
     }
     return {
       instance: row,
-      credentials: {
-        name: row.externalName,
-        id: row.externalId ?? undefined,
-        token: decryptField(box, row.tokenEnc, 'Instance.tokenEnc', row.id),
-      },
-      adapter,
+      credentials: credentialsOf(this.clients, row),
+      adapter: adapterForServer(this.clients, providerServer),
       behaviour: parseBehaviour(row.settings),
       chatwoot,
     };

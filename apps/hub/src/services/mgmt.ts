@@ -4,10 +4,9 @@
 import { writeAudit } from '@whatpro/auth';
 import { ChatwootClient, isChatwootError } from '@whatpro/chatwoot';
 import type { ChatwootConnection, Db, Instance, ProviderServer } from '@whatpro/db';
-import type { ProviderAdapter } from '@whatpro/domain';
+import type { InstanceCredentials, ProviderAdapter } from '@whatpro/domain';
 import { AppError, conflict, type HubEnv, type Logger, notFound, type Redis, type SecretBox } from '@whatpro/platform';
 import { createProviderAdapter, ProviderError } from '@whatpro/providers';
-import { decryptField, providerKindOf } from './instance-context.ts';
 
 export interface ProvisioningDeps {
   env: Pick<HubEnv, 'HUB_PUBLIC_URL'>;
@@ -45,11 +44,30 @@ export const FIELDS = {
   signingSecret: 'InboxLink.webhookSigningSecretEnc',
 } as const;
 
+export const providerKindOf = (p: Instance['provider']): 'uazapi' | 'evolution' => (p === 'UAZAPI' ? 'uazapi' : 'evolution');
+
+export function decryptField(box: SecretBox, value: string, field: string, rowId: string): string {
+  return box.decrypt(value, { field, rowId });
+}
+
+/** What an adapter needs to act on one instance, its token decrypted. */
+export function credentialsOf(deps: Pick<ProvisioningDeps, 'secretBox'>, instance: Instance): InstanceCredentials {
+  const credentials: InstanceCredentials = {
+    name: instance.externalName,
+    token: decryptField(deps.secretBox, instance.tokenEnc, FIELDS.instanceToken, instance.id),
+  };
+  if (instance.externalId) credentials.id = instance.externalId;
+  return credentials;
+}
+
 export function encryptField(deps: Pick<ProvisioningDeps, 'secretBox'>, value: string, field: string, rowId: string): string {
   return deps.secretBox.encrypt(value, { field, rowId });
 }
 
-export function adapterForServer(deps: ProvisioningDeps, server: ProviderServer): ProviderAdapter {
+export function adapterForServer(
+  deps: Pick<ProvisioningDeps, 'secretBox' | 'providerTimeoutMs' | 'fetch'>,
+  server: ProviderServer,
+): ProviderAdapter {
   return adapterFor(
     deps,
     server.provider,
@@ -59,7 +77,7 @@ export function adapterForServer(deps: ProvisioningDeps, server: ProviderServer)
 }
 
 export function adapterFor(
-  deps: ProvisioningDeps,
+  deps: Pick<ProvisioningDeps, 'providerTimeoutMs' | 'fetch'>,
   provider: ProviderServer['provider'],
   baseUrl: string,
   adminToken: string,
@@ -73,7 +91,7 @@ export function adapterFor(
 }
 
 export function chatwootClientFor(
-  deps: ProvisioningDeps,
+  deps: Pick<ProvisioningDeps, 'chatwootTimeoutMs' | 'fetch'>,
   connection: Pick<ChatwootConnection, 'baseUrl' | 'accountId'> & { userToken: string },
 ): ChatwootClient {
   return new ChatwootClient({
@@ -85,7 +103,10 @@ export function chatwootClientFor(
   });
 }
 
-export function connectionClient(deps: ProvisioningDeps, connection: ChatwootConnection): ChatwootClient {
+export function connectionClient(
+  deps: Pick<ProvisioningDeps, 'secretBox' | 'chatwootTimeoutMs' | 'fetch'>,
+  connection: ChatwootConnection,
+): ChatwootClient {
   return chatwootClientFor(deps, {
     ...connection,
     userToken: decryptField(deps.secretBox, connection.userTokenEnc, FIELDS.userToken, connection.id),

@@ -15,7 +15,6 @@ import type {
 import { createLaneAdmin } from '@whatpro/lanes';
 import { AppError, conflict, notFound, randomToken, sha256, validation } from '@whatpro/platform';
 import { ProviderError } from '@whatpro/providers';
-import { decryptField, providerKindOf } from './instance-context.ts';
 import {
   hubKeysOf,
   type InstanceSettingsInput,
@@ -32,6 +31,8 @@ import {
   adapterForServer,
   auditSecrets,
   checkCredential,
+  credentialsOf,
+  decryptField,
   encryptField,
   FIELDS,
   getInstance,
@@ -39,6 +40,7 @@ import {
   normalizeBaseUrl,
   notifyChanged,
   type ProvisioningDeps,
+  providerKindOf,
   SYSTEM_ACTOR,
   UUID_RE,
   uniquely,
@@ -215,15 +217,6 @@ export async function instanceHandle(deps: ProvisioningDeps, tenantId: string, i
     adapter: adapterForServer(deps, server),
     credentials: credentialsOf(deps, instance),
   };
-}
-
-function credentialsOf(deps: ProvisioningDeps, instance: Instance): InstanceCredentials {
-  const credentials: InstanceCredentials = {
-    name: instance.externalName,
-    token: decryptField(deps.secretBox, instance.tokenEnc, FIELDS.instanceToken, instance.id),
-  };
-  if (instance.externalId) credentials.id = instance.externalId;
-  return credentials;
 }
 
 /** Provider-side name: readable, and unique so re-creating an instance never meets an old one's name. */

@@ -5,8 +5,7 @@ import type { ChatwootConnection, InboxLink, Instance, ProviderServer } from '@w
 import { parseBehaviour } from '@whatpro/domain';
 import { maskSecret } from '@whatpro/platform';
 import { z } from 'zod';
-import { decryptField, providerKindOf } from './instance-context.ts';
-import { FIELDS, type ProvisioningDeps, webhookUrl } from './mgmt.ts';
+import { decryptField, FIELDS, type ProvisioningDeps, providerKindOf, webhookUrl } from './mgmt.ts';
 import { QUEUE_STATES, type QueueCounts } from './provisioning.ts';
 
 const MASKED = '••••';

@@ -11,7 +11,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { HubDeps } from '../deps.ts';
 import { LANE_KINDS, type OutboundDeletePayload, type OutboundMessagePayload, type OutboundPresencePayload } from '../flows/payloads.ts';
 import { type IdentityKeys, resolveIdentity } from '../services/identity-registry.ts';
-import { decryptField } from '../services/instance-context.ts';
+import { decryptField } from '../services/mgmt.ts';
 
 type RawRequest = FastifyRequest & { rawBody?: Buffer };
 

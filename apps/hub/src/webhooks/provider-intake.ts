@@ -9,7 +9,7 @@ import { createProviderAdapter } from '@whatpro/providers';
 import type { FastifyInstance } from 'fastify';
 import type { HubDeps } from '../deps.ts';
 import { keysOf, resolveIdentity } from '../services/identity-registry.ts';
-import { decryptField, providerKindOf } from '../services/instance-context.ts';
+import { decryptField, providerKindOf } from '../services/mgmt.ts';
 
 const PROVIDERS = { uazapi: 'UAZAPI', evolution: 'EVOLUTION' } as const;
 export const INBOUND_EVENT_KIND = 'inbound.event';
