@@ -1,5 +1,5 @@
 // The worker role: lane workers that run the inbound and outbound handlers for every tenant.
-import { createLaneWorker, type LaneWorker } from '@whatpro/lanes';
+import { type ClaimScope, createLaneWorker, type LaneWorker } from '@whatpro/lanes';
 import type { HubDeps } from './deps.ts';
 import { createInboundHandler } from './flows/inbound.ts';
 import { createOutboundHandlers } from './flows/outbound.ts';
@@ -16,6 +16,8 @@ export interface WorkerOptions {
   providerTimeoutMs?: number;
   chatwootTimeoutMs?: number;
   fetch?: typeof fetch;
+  /** Only these tenants' or instances' lanes (dedicated workers; tests sharing one database). */
+  scope?: ClaimScope;
 }
 
 export function createHubWorker(deps: HubDeps, options: WorkerOptions = {}): { worker: LaneWorker; contexts: InstanceContexts } {
@@ -37,6 +39,7 @@ export function createHubWorker(deps: HubDeps, options: WorkerOptions = {}): { w
     logger: deps.logger.child({ component: 'lanes' }),
     handlers: { [LANE_KINDS.inboundEvent]: createInboundHandler(deps, contexts), ...outbound.handlers },
     onDead: (item) => outbound.onDead(item),
+    scope: options.scope,
   });
   const stop = worker.stop.bind(worker);
   worker.stop = async (opts) => {

@@ -8,12 +8,23 @@ import { conversationFor, type ProviderName, publicMessages, type Stack, sleep, 
 
 const hubDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
+const children: ChildProcess[] = [];
+
 function spawnWorker(stack: Stack): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['--no-warnings', '--import', 'tsx', 'test/e2e/worker-process.ts'], {
     cwd: hubDir,
-    env: { ...process.env, HUB_PUBLIC_URL: stack.hubUrl, WORKER_ID: 'doomed', WORKER_LEASE_MS: '2000', LOG_LEVEL: 'silent' },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    env: {
+      ...process.env,
+      HUB_PUBLIC_URL: stack.hubUrl,
+      WORKER_ID: 'doomed',
+      WORKER_TENANT_ID: stack.tenantId,
+      WORKER_LEASE_MS: '4000',
+      LOG_LEVEL: 'silent',
+    },
+    // stdin stays open while the test runs: the worker exits when it closes, so no run leaves one behind.
+    stdio: ['pipe', 'pipe', 'inherit'],
   });
+  children.push(child);
   return new Promise((resolve, reject) => {
     child.stdout?.on('data', (chunk) => {
       if (String(chunk).includes('worker ready')) resolve(child);
@@ -27,7 +38,10 @@ describe.each<ProviderName>(['uazapi', 'evolution'])('worker killed mid-send on 
   beforeAll(async () => {
     stack = await startStack(provider, { noWorker: true });
   }, 60_000);
-  afterAll(() => stack?.close());
+  afterAll(async () => {
+    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await stack?.close();
+  });
 
   it('sends once: the echo settles the unknown outcome before anything is resent', async () => {
     // The conversation exists first (inbound needs a worker too: the doomed one handles it).
@@ -43,16 +57,18 @@ describe.each<ProviderName>(['uazapi', 'evolution'])('worker killed mid-send on 
     await waitFor(
       () => stack.sim.requests({ method: 'POST' }).some((r) => JSON.stringify(r.body).includes('enviada uma vez só')),
       'the send to reach the provider',
+      30_000,
     );
     doomed.kill('SIGKILL');
     stack.sim.setLatency(0);
 
     // The provider completes the send and echoes it; a fresh worker takes the lane over once the
     // dead worker's lease expires.
-    await stack.startWorker({ leaseMs: 2000 });
+    await stack.startWorker({ leaseMs: 4000 });
     await waitFor(
       () => stack.sim.sent(stack.instanceName).some((m) => m.text === 'enviada uma vez só'),
       'the provider to have the message',
+      30_000,
     );
     await sleep(12_000);
     const copies = stack.sim.sent(stack.instanceName).filter((m) => m.text === 'enviada uma vez só');
@@ -65,5 +81,5 @@ describe.each<ProviderName>(['uazapi', 'evolution'])('worker killed mid-send on 
       .$unguarded('test')
       .messageMapping.findFirst({ where: { instanceId: stack.instanceId, chatwootMessageId: shown[0]?.id } });
     expect(mapping?.providerMessageId).toBe(copies[0]?.messageId);
-  }, 60_000);
+  }, 120_000);
 });

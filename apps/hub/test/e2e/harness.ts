@@ -105,7 +105,9 @@ export async function startStack(provider: ProviderName, options: StackOptions =
 
   const workers: LaneWorker[] = [];
   const startWorker = async (o: WorkerOptions = {}) => {
+    // Other test files share the database: work only this stack's tenant.
     const { worker } = createHubWorker(deps, {
+      scope: { tenantIds: [tenant.id] },
       pollMs: 100,
       providerTimeoutMs: 3000,
       chatwootTimeoutMs: 3000,

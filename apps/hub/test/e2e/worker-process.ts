@@ -10,6 +10,10 @@ const { worker } = createHubWorker(deps, {
   leaseMs: Number(process.env.WORKER_LEASE_MS ?? 2000),
   pollMs: 100,
   providerTimeoutMs: 15_000,
+  scope: process.env.WORKER_TENANT_ID ? { tenantIds: [process.env.WORKER_TENANT_ID] } : undefined,
 });
+// The parent test holds our stdin open; if it goes away without killing us, so do we.
+process.stdin.on('end', () => process.exit(0));
+process.stdin.resume();
 await worker.start();
 process.stdout.write('worker ready\n');
